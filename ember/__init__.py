@@ -1,0 +1,98 @@
+"""ember: a small deep-learning framework on NumPy with PyTorch's API.
+
+    import ember as torch
+
+Tensors and autograd live in ember.tensor / ember.autograd, the ops in ember.ops (one module per
+family, each op's forward beside its backward), the array backend behind ember.backend.
+"""
+from ember.backend import dtypes as _dtypes
+from ember.backend.dtypes import (  # noqa: F401
+    dtype, uint8, int8, int16, int32, int64, float16, float32, float64,
+    get_default_dtype, set_default_dtype, promote_types,
+)
+from ember.backend.device import device  # noqa: F401
+from ember.tensor import Tensor, Size  # noqa: F401
+from ember import ops as _ops
+from ember.ops.elementwise import *  # noqa: F401,F403
+from ember.ops.shape import *  # noqa: F401,F403
+from ember.ops.reduce import *  # noqa: F401,F403
+from ember.ops.linalg import *  # noqa: F401,F403
+from ember.ops.index import *  # noqa: F401,F403
+from ember.ops.elementwise import abs, pow, round, clamp, where  # noqa: F401  (shadow builtins on purpose)
+from ember.ops.reduce import sum, max, min, all, any  # noqa: F401
+from ember.creation import (  # noqa: F401
+    tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, zeros_like, ones_like, empty_like, full_like,
+    arange, range_ as range, linspace, logspace, eye, rand, randn, rand_like, randn_like, randint, randint_like,
+    randperm, normal, bernoulli, multinomial,
+)
+from ember.random import Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state  # noqa: F401
+from ember.random import default_generator  # noqa: F401
+from ember.autograd.grad_mode import (  # noqa: F401
+    no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+)
+from ember import autograd, cuda, distributions  # noqa: F401
+from ember._tensor_str import set_printoptions, get_printoptions, printoptions  # noqa: F401
+
+__version__ = "0.1.0"
+
+bool = _dtypes.bool_  # noqa: A001  (torch.bool)
+float = _dtypes.float32  # noqa: A001
+double = _dtypes.float64
+half = _dtypes.float16
+long = _dtypes.int64
+int = _dtypes.int32  # noqa: A001
+short = _dtypes.int16
+
+FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = ByteTensor = Tensor
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def numel(input):
+    return input.numel()
+
+
+def clone(input, *, memory_format=None):
+    return input.clone()
+
+
+def detach(input):
+    return input.detach()
+
+
+def result_type(tensor1, tensor2):
+    return _dtypes.result_type(tensor1, tensor2)
+
+
+def can_cast(from_, to):
+    return from_._kind <= to._kind
+
+
+_num_threads = [None]
+
+
+def set_num_threads(n):
+    """Limits the BLAS threads NumPy uses (through threadpoolctl, when it is installed)."""
+    _num_threads[0] = n
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=n, user_api="blas")
+
+
+def get_num_threads():
+    if _num_threads[0] is not None:
+        return _num_threads[0]
+    import os
+    return os.cpu_count() or 1
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    pass  # every ember op is deterministic already

@@ -1,0 +1,252 @@
+"""The autograd graph: one node per op application, and the engine that walks it backwards.
+
+Every op is a subclass of `Function`:
+
+    class Mul(Function):
+        save = (0, 1)                       # inputs backward needs (kept, version-checked)
+        def forward(self, a, b):            # backend arrays in, backend array out
+            return a * b
+        def backward(self, grad):           # Tensors in, one gradient per input out
+            a, b = self.saved_tensors
+            return grad * b, grad * a
+
+Backward is written with Tensor ops, so with `create_graph=True` the backward pass is itself
+recorded and higher-order gradients come for free (Chainer's FunctionNode idea).
+"""
+from ember.autograd.grad_mode import _GradState
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second "
+    "time or if you need to access saved tensors after calling backward.")
+
+
+class Function:
+    save = ()             # indices of the inputs that backward reads through self.saved_tensors
+    save_output = False   # backward reads the result through self.output
+    stash = ()            # names of big arrays set in forward for backward; freed with the graph
+    _released = False
+    node_name = None      # set on an instance when one class serves several PyTorch node names
+    _hooks = None         # hooks registered on the output tensor (register_hook, retain_grad)
+    next = ()             # per input: the input's grad_fn, the leaf Tensor itself, or None
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        fn = cls()
+        out = Tensor._make(fn.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params))
+        if _GradState.enabled:
+            nxt = [(x.grad_fn or x) if isinstance(x, Tensor) and x._requires_grad else None for x in inputs]
+            if any(n is not None for n in nxt):
+                fn.next = nxt
+                if cls.save:
+                    saved = fn._saved = tuple([inputs[i] for i in cls.save])
+                    fn._saved_versions = tuple([t._version[0] if isinstance(t, Tensor) else 0 for t in saved])
+                if cls.save_output:
+                    fn._out_data = out._data
+                    fn._out_version = out._version
+                out._requires_grad = True
+                out.grad_fn = fn
+        return out
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    # -- what backward reads -------------------------------------------------------------
+    @property
+    def saved_tensors(self):
+        if self._released:
+            raise RuntimeError(_FREED_MSG)
+        for t, version in zip(self._saved, self._saved_versions):
+            if isinstance(t, Tensor) and t._version[0] != version:
+                raise RuntimeError(_modified_msg(t, self, version))
+        return self._saved
+
+    @property
+    def output(self):
+        """The op's result as a Tensor whose grad_fn is this node (no reference cycle is kept)."""
+        if self._released:
+            raise RuntimeError(_FREED_MSG)
+        out = Tensor._make(self._out_data)
+        out._version = self._out_version
+        if out._version[0] != 0:
+            raise RuntimeError(_modified_msg(out, self, 0))
+        out._requires_grad = True
+        out.grad_fn = self
+        return out
+
+    def release(self):
+        """Drop what backward needed; the graph's shape stays so a second pass can say why it failed."""
+        if self.save or self.save_output or self.stash:
+            d = self.__dict__
+            d.pop("_saved", None)
+            d.pop("_out_data", None)
+            for name in self.stash:
+                d.pop(name, None)
+            self._released = True
+
+    # -- PyTorch's introspection -----------------------------------------------------------
+    @classmethod
+    def _node_name(cls):
+        return cls.__name__ + "Backward0"
+
+    def name(self):
+        return self.node_name or self._node_name()
+
+    @property
+    def next_functions(self):
+        return tuple((_AccumulateGrad(n) if isinstance(n, Tensor) else n, 0) for n in self.next)
+
+    def register_hook(self, hook):
+        raise NotImplementedError("hooks on graph nodes are not supported; use Tensor.register_hook")
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class _AccumulateGrad:
+    """Stands for a leaf in next_functions, as PyTorch shows it."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def _modified_msg(t, fn, expected):
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{_type_name(t)} {list(t.shape)}], which is output 0 of {fn.name()}, is at version {t._version[0]}; "
+        f"expected version {expected} instead. Hint: the backtrace further above can point at the operation "
+        "that failed to compute its gradient.")
+
+
+def _type_name(t):
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+             "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+             "bool": "BoolTensor"}
+    return "torch." + names[t.dtype.name]
+
+
+# -- the engine ------------------------------------------------------------------------------
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None,
+                 allow_unused=False, accumulate=True):
+    """Propagate gradients from `roots` to the leaves.
+
+    accumulate=True adds into each leaf's .grad (Tensor.backward); with `inputs` and
+    accumulate=False the gradients of those inputs are returned instead (autograd.grad).
+    """
+    grads = {}            # node or leaf Tensor -> gradient of its output so far
+    for root, g in zip(roots, root_grads):
+        key = root.grad_fn or root
+        grads[key] = g if key not in grads else grads[key] + g
+
+    # count, for each node, how many edges from the reachable graph still owe it a gradient
+    pending = {}
+    stack = [k for k in grads if isinstance(k, Function)]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for child in node.next:
+            if isinstance(child, Function):
+                pending[child] = pending.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+
+    wanted = None
+    if inputs is not None:
+        wanted = {(t.grad_fn or t): None for t in inputs}
+
+    prev_mode = _GradState.enabled
+    _GradState.enabled = create_graph
+    try:
+        ready = [n for n in grads if isinstance(n, Function) and n not in pending]
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node, None)
+            if g is not None and node._hooks:
+                g = _run_hooks(node._hooks, g)
+            if wanted is not None and node in wanted:
+                wanted[node] = g
+            if g is not None:
+                if node._released:
+                    raise RuntimeError(_FREED_MSG)
+                in_grads = node.backward(g)
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
+                if not retain_graph:
+                    node.release()
+            else:
+                in_grads = ()
+            for i, child in enumerate(node.next):
+                if child is None:
+                    continue
+                gi = in_grads[i] if i < len(in_grads) else None
+                if gi is not None:
+                    prev = grads.get(child)
+                    grads[child] = gi if prev is None else prev + gi
+                if isinstance(child, Function):
+                    left = pending[child] - 1
+                    pending[child] = left
+                    if left == 0:
+                        ready.append(child)
+
+        # whatever is left in `grads` belongs to leaves
+        for leaf, g in grads.items():
+            if isinstance(leaf, Function):
+                continue
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g)
+            if wanted is not None:
+                if leaf in wanted:
+                    wanted[leaf] = g
+            if accumulate and (inputs is None or leaf in wanted):
+                _accumulate(leaf, g, create_graph)
+    finally:
+        _GradState.enabled = prev_mode
+
+    if wanted is not None:
+        result = []
+        for t in inputs:
+            g = wanted[t.grad_fn or t]
+            if g is None and not allow_unused and not accumulate:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+            result.append(g)
+        return tuple(result)
+    return None
+
+
+def _run_hooks(hooks, g):
+    for hook in hooks:
+        out = hook(g)
+        if out is not None:
+            g = out
+    return g
+
+
+def _accumulate(leaf, g, create_graph):
+    if g.shape != leaf.shape:
+        raise RuntimeError(f"Function returned an invalid gradient - got {list(g.shape)} but expected shape "
+                           f"compatible with {list(leaf.shape)}")
+    if leaf.grad is None:
+        # a fresh, writable copy: later steps add into it in place and the user may zero_() it
+        leaf.grad = g if create_graph else Tensor._make(g._data.astype(leaf._data.dtype, copy=True))
+    elif create_graph or leaf.grad._requires_grad:
+        leaf.grad = leaf.grad + g
+    else:
+        leaf.grad._data += g._data
+        leaf.grad._version[0] += 1
+
+
+Tensor = None  # bound by ember.tensor once the class exists (the two modules need each other)

@@ -1,0 +1,152 @@
+"""ember's dtypes and PyTorch's type-promotion rules.
+
+A dtype is a small object naming a NumPy dtype; it prints as PyTorch does
+(`torch.float32`) because learners compare our output with tutorial text.
+"""
+import numpy as np
+
+
+class dtype:
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind", "_rank")
+
+    def __init__(self, name, np_dtype, kind, rank):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = kind == 2
+        self.is_signed = name not in ("uint8", "bool")
+        self.itemsize = self.np.itemsize
+        self._kind = kind  # 0 bool, 1 integer, 2 floating: promotion categories
+        self._rank = rank  # order inside the promotion lattice
+
+    def __repr__(self):
+        return "torch." + self.name
+
+    def __reduce__(self):
+        return (_dtype_by_name, (self.name,))
+
+    @property
+    def is_complex(self):
+        return False
+
+    def to_real(self):
+        return self
+
+
+bool_ = dtype("bool", np.bool_, 0, 0)
+uint8 = dtype("uint8", np.uint8, 1, 1)
+int8 = dtype("int8", np.int8, 1, 2)
+int16 = dtype("int16", np.int16, 1, 3)
+int32 = dtype("int32", np.int32, 1, 4)
+int64 = dtype("int64", np.int64, 1, 5)
+float16 = dtype("float16", np.float16, 2, 6)
+float32 = dtype("float32", np.float32, 2, 7)
+float64 = dtype("float64", np.float64, 2, 8)
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+_BY_NP = {d.np: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL}
+
+# PyTorch's aliases, exported as ember.float, ember.long, ...
+ALIASES = {
+    "float": float32, "double": float64, "half": float16,
+    "long": int64, "int": int32, "short": int16, "bool": bool_,
+}
+
+_default_float = [float32]
+
+
+def _dtype_by_name(name):
+    return _BY_NAME[name]
+
+
+def get_default_dtype():
+    return _default_float[0]
+
+
+def set_default_dtype(d):
+    if d not in (float32, float64, float16):
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float[0] = d
+
+
+def from_numpy_dtype(np_dtype):
+    try:
+        return _BY_NP[np_dtype]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only supported types are: "
+            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool.") from None
+
+
+def to_dtype(d):
+    """Accept an ember dtype, a NumPy dtype or a Python type (float, int, bool) as `dtype=`."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return float64
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    return from_numpy_dtype(np.dtype(d))
+
+
+def _promote_pair(a, b):
+    """Result of combining two dtypes of equal standing (both tensors of the same 'dimension class')."""
+    if a is b:
+        return a
+    if a._kind != b._kind:
+        return a if a._kind > b._kind else b
+    if a._kind == 1 and (a is uint8 or b is uint8):
+        # uint8 with a signed int: the smallest signed type that holds both
+        other = b if a is uint8 else a
+        return int16 if other is int8 else other
+    return a if a._rank > b._rank else b
+
+
+def promote_types(a, b):
+    return _promote_pair(a, b)
+
+
+def result_type(*operands):
+    """PyTorch's result_type: tensors with dims outrank 0-d tensors, which outrank Python scalars,
+    but only inside the same category (bool < integer < floating). A higher category from a
+    lower-ranked operand lifts the result to that category's default (e.g. int tensor * 2.5 → float32)."""
+    dim_t = zero_t = scalar = None
+    for op in operands:
+        d = getattr(op, "dtype", None)
+        if isinstance(d, dtype):
+            if op.ndim:
+                dim_t = d if dim_t is None else _promote_pair(dim_t, d)
+            else:
+                zero_t = d if zero_t is None else _promote_pair(zero_t, d)
+        else:
+            sd = scalar_dtype(op)
+            scalar = sd if scalar is None else _promote_pair(scalar, sd)
+    result = None
+    for tier in (dim_t, zero_t, scalar):
+        if tier is None:
+            continue
+        if result is None:
+            result = tier
+        elif tier._kind > result._kind:
+            # a 0-d tensor of a higher category brings its own dtype; a Python scalar brings
+            # its category's default (int tensor * 2.5 -> float32, bool tensor + 1 -> int64)
+            if tier is zero_t:
+                result = tier
+            else:
+                result = get_default_dtype() if tier._kind == 2 else int64
+    return result
+
+
+def scalar_dtype(x):
+    """The dtype a Python scalar stands for in promotion (float → default float, int → int64)."""
+    if isinstance(x, bool):
+        return bool_
+    if isinstance(x, int):
+        return int64
+    if isinstance(x, float):
+        return get_default_dtype()
+    if isinstance(x, np.generic):
+        return from_numpy_dtype(x.dtype)
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")

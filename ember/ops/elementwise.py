@@ -1,0 +1,1066 @@
+"""Elementwise ops: arithmetic, math functions, comparisons, logic, casts.
+
+Binary ops accept Tensors and Python scalars and follow PyTorch's type promotion; gradients
+of broadcast inputs are summed back to the input's shape (`sum_to`).
+"""
+import builtins
+
+import numpy as np
+
+from ember.autograd.function import Function
+from ember.backend import dtypes as _dt
+from ember.tensor import Tensor
+
+_PY_SCALARS = (bool, int, float)
+
+
+# -- operand preparation ---------------------------------------------------------------------
+
+def _operands(a, b):
+    """Bring two operands to PyTorch's result dtype. Python scalars stay scalars: NumPy keeps the
+    tensor's dtype for them (NEP 50), which is PyTorch's rule within a category."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a._data.dtype is b._data.dtype or a._data.dtype == b._data.dtype:
+                return a, b
+            rt = _dt.result_type(a, b)
+            return (a if a.dtype is rt else cast(a, rt)), (b if b.dtype is rt else cast(b, rt))
+        return _with_scalar(a, b), _scalar_value(b)
+    if isinstance(b, Tensor):
+        return _scalar_value(a), _with_scalar(b, a)
+    return as_operand(a), as_operand(b)
+
+
+def _scalar_value(s):
+    if type(s) in _PY_SCALARS:
+        return s
+    if isinstance(s, np.generic):
+        return s.item()
+    return as_operand(s)
+
+
+def _with_scalar(t, s):
+    """Lift an integer/bool tensor when the scalar is of a higher category (int tensor * 2.5 → float)."""
+    kind = t.dtype._kind
+    ts = type(s)
+    if ts is float:
+        if kind < 2:
+            return cast(t, _dt.get_default_dtype())
+    elif ts is int:
+        if kind < 1:
+            return cast(t, _dt.int64)
+    elif isinstance(s, np.generic):
+        return _with_scalar(t, s.item())
+    return t
+
+
+def as_operand(x):
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return Tensor._make(x)
+    if isinstance(x, (list, tuple)):
+        from ember.creation import tensor
+        return tensor(x)
+    if type(x) in _PY_SCALARS or isinstance(x, np.generic):
+        from ember.creation import tensor
+        return tensor(x)
+    raise TypeError(f"unsupported operand type for a tensor op: '{type(x).__name__}'")
+
+
+def _float_operands(a, b):
+    """True division and friends: integer inputs compute in the default float dtype."""
+    a, b = _operands(a, b)
+    t = a if isinstance(a, Tensor) else b
+    if t.dtype._kind < 2:
+        f = _dt.get_default_dtype()
+        a = cast(a, f) if isinstance(a, Tensor) else a
+        b = cast(b, f) if isinstance(b, Tensor) else b
+    return a, b
+
+
+def raise_broadcast_error(shape_a, shape_b, inplace=False):
+    """PyTorch's message for shapes that do not broadcast, naming the first offending dimension."""
+    sa, sb = tuple(shape_a), tuple(shape_b)
+    n = builtins.max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    for i in builtins.range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                               f"non-singleton dimension {i}")
+    if inplace:
+        raise RuntimeError(f"output with shape {list(sa)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(sa, sb))}")
+    raise RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast together")
+
+
+def _binary(cls, a, b, **params):
+    try:
+        return cls.apply(a, b, **params)
+    except ValueError:
+        _check_broadcast(a, b)
+        raise
+
+
+def _check_broadcast(a, b):
+    sa, sb = np.shape(getattr(a, "_data", a)), np.shape(getattr(b, "_data", b))
+    try:
+        np.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise_broadcast_error(sa, sb)
+
+
+def check_inplace_dtype(result, target):
+    """In-place ops may not narrow the category: an int tensor cannot hold a float result."""
+    if result._kind > target._kind:
+        names = {0: "Bool", 1: "Long", 2: "Float"}
+        raise RuntimeError(f"result type {_type_word(result)} can't be cast to the desired output type "
+                           f"{_type_word(target)}")
+
+
+def _type_word(d):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[d.name]
+
+
+def sum_to(g, shape):
+    """Sum a broadcast gradient back to an input's shape."""
+    if g._data.shape == shape:
+        return g
+    return SumTo.apply(g, shape=shape)
+
+
+class SumTo(Function):
+    def forward(self, g, shape):
+        self.in_shape = g.shape
+        lead = g.ndim - len(shape)
+        axes = tuple(builtins.range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+        out = g.sum(axis=axes, keepdims=True) if axes else g
+        return out.reshape(shape)
+
+    def backward(self, grad):
+        return expand(grad, self.in_shape)
+
+
+def expand(t, shape):
+    from ember.ops.shape import expand as _expand
+    return _expand(t, *shape)
+
+
+# -- casts and copies ------------------------------------------------------------------------
+
+class ToCopy(Function):
+    def forward(self, a, dtype):
+        self.src = _dt.from_numpy_dtype(a.dtype)
+        return a.astype(dtype.np)
+
+    def backward(self, grad):
+        return cast(grad, self.src) if self.src.is_floating_point else None
+
+
+def cast(t, dtype):
+    if not isinstance(t, Tensor):
+        return t
+    dtype = _dt.to_dtype(dtype)
+    if t.dtype is dtype:
+        return t
+    return ToCopy.apply(t, dtype=dtype)
+
+
+class Clone(Function):
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, grad):
+        return grad
+
+
+def clone(input, memory_format=None):
+    return Clone.apply(input)
+
+
+# -- arithmetic ------------------------------------------------------------------------------
+
+class Add(Function):
+    def forward(self, a, b, alpha=1):
+        self.shapes = (np.shape(a), np.shape(b))
+        self.alpha = alpha
+        return a + b if alpha == 1 else a + alpha * b
+
+    def backward(self, grad):
+        sa, sb = self.shapes
+        gb = grad if self.alpha == 1 else grad * self.alpha
+        return sum_to(grad, sa), sum_to(gb, sb)
+
+
+class Sub(Function):
+    def forward(self, a, b, alpha=1):
+        self.shapes = (np.shape(a), np.shape(b))
+        self.alpha = alpha
+        return a - b if alpha == 1 else a - alpha * b
+
+    def backward(self, grad):
+        sa, sb = self.shapes
+        return sum_to(grad, sa), sum_to(-grad if self.alpha == 1 else grad * -self.alpha, sb)
+
+
+class Rsub(Sub):
+    """other - input, as `2 - x` (PyTorch's RsubBackward1)."""
+
+    @classmethod
+    def _node_name(cls):
+        return "RsubBackward1"
+
+    def forward(self, b, a, alpha=1):
+        self.shapes = (np.shape(b), np.shape(a))
+        self.alpha = alpha
+        return a - b if alpha == 1 else a - alpha * b
+
+    def backward(self, grad):
+        sb, sa = self.shapes
+        return sum_to(-grad if self.alpha == 1 else grad * -self.alpha, sb), sum_to(grad, sa)
+
+
+class Mul(Function):
+    save = (0, 1)
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = sum_to(grad * b, np.shape(a._data if isinstance(a, Tensor) else a)) if self.next[0] is not None else None
+        gb = sum_to(grad * a, np.shape(b._data if isinstance(b, Tensor) else b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+class Div(Function):
+    save = (0, 1)
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = sum_to(grad / b, _shape(a)) if self.next[0] is not None else None
+        gb = sum_to(-grad * a / (b * b), _shape(b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+def _shape(x):
+    return x._data.shape if isinstance(x, Tensor) else ()
+
+
+class Pow(Function):
+    save = (0, 1)
+
+    @classmethod
+    def _node_name(cls):
+        return "PowBackward0"
+
+    def forward(self, a, b):
+        # PowBackward0: tensor ** scalar, PowBackward1: tensor ** tensor, PowBackward2: scalar ** tensor
+        self.variant = 0 if not isinstance(b, np.ndarray) else (1 if isinstance(a, np.ndarray) else 2)
+        self.scalar_exponent = self.variant == 0
+        if isinstance(b, np.ndarray) and b.dtype.kind in "iu" and (b < 0).any() and a.dtype.kind in "iu":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if self.scalar_exponent and type(b) is int and b < 0 and a.dtype.kind in "iub":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return a ** b
+
+    def name(self):
+        return f"PowBackward{self.variant}"
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = gb = None
+        if self.next[0] is not None:
+            if self.scalar_exponent:
+                ga = grad * (a * 2.0) if b == 2 else (grad * b * a ** (b - 1) if b != 0 else grad * 0)
+            else:
+                ga = sum_to(grad * b * a ** (b - 1), _shape(a))
+        if self.next[1] is not None:
+            # d(a**b)/db = a**b * log(a); PyTorch defines it as 0 where a == 0 and b >= 0
+            out = a ** b
+            log_a = log(a) if isinstance(a, Tensor) else float(np.log(a)) if a > 0 else float("nan")
+            gb = grad * out * log_a
+            if isinstance(a, Tensor):
+                gb = where((a == 0) & (b >= 0), 0.0, gb)
+            gb = sum_to(gb, _shape(b))
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return -grad
+
+
+class Abs(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.abs(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad * sign(a)
+
+
+class Remainder(Function):
+    save = (0, 1)
+
+    def forward(self, a, b):
+        if isinstance(b, np.ndarray) and b.dtype.kind in "iub" and (b == 0).any() or (type(b) is int and b == 0
+                                                                                   and a.dtype.kind in "iub"):
+            raise RuntimeError("ZeroDivisionError")
+        return np.remainder(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = sum_to(grad, _shape(a)) if self.next[0] is not None else None
+        gb = sum_to(-grad * floor_divide(a, b), _shape(b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+class FloorDivide(Function):
+    def forward(self, a, b):
+        if isinstance(b, np.ndarray) and b.dtype.kind in "iub" and (b == 0).any() or (type(b) is int and b == 0
+                                                                                   and a.dtype.kind in "iub"):
+            raise RuntimeError("ZeroDivisionError")
+        self.shapes = (np.shape(a), np.shape(b))
+        return np.floor_divide(a, b)
+
+    def backward(self, grad):
+        # flat almost everywhere, as in PyTorch's derivative table
+        a, b = self.shapes
+        return sum_to(grad * 0, a), sum_to(grad * 0, b)
+
+
+class Maximum(Function):
+    save = (0, 1)
+
+    def forward(self, a, b):
+        return np.maximum(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        # ties share the gradient equally, as in PyTorch
+        half = where(a == b, grad * 0.5, grad)
+        ga = sum_to(where(a < b, 0.0, half), _shape(a)) if self.next[0] is not None else None
+        gb = sum_to(where(b < a, 0.0, half), _shape(b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+class Minimum(Function):
+    save = (0, 1)
+
+    def forward(self, a, b):
+        return np.minimum(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        half = where(a == b, grad * 0.5, grad)
+        ga = sum_to(where(a > b, 0.0, half), _shape(a)) if self.next[0] is not None else None
+        gb = sum_to(where(b > a, 0.0, half), _shape(b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+def add(input, other, *, alpha=1, out=None):
+    a, b = _operands(input, other)
+    if alpha != 1 and isinstance(a, Tensor) and a.dtype._kind < 2 and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if a.__class__ is Tensor and b.__class__ is Tensor and a.dtype is _dt.bool_ and alpha != 1:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    return _out(_binary(Add, a, b, alpha=alpha) if alpha != 1 else _binary(Add, a, b), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    a, b = _operands(input, other)
+    if _is_bool(a) and _is_bool(b):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+                           "or `logical_xor()` operator instead.")
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return _out(_binary(Sub, a, b, alpha=alpha) if alpha != 1 else _binary(Sub, a, b), out)
+
+
+subtract = sub
+
+
+def rsub(input, other, alpha=1):
+    a, b = _operands(input, other)
+    return _binary(Rsub, a, b, alpha=alpha) if alpha != 1 else _binary(Rsub, a, b)
+
+
+def _is_bool(x):
+    return x is True or x is False or (isinstance(x, Tensor) and x.dtype is _dt.bool_)
+
+
+def mul(input, other, *, out=None):
+    a, b = _operands(input, other)
+    return _out(_binary(Mul, a, b), out)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is None:
+        a, b = _float_operands(input, other)
+        return _out(_binary(Div, a, b), out)
+    if rounding_mode == "floor":
+        return _out(floor_divide(input, other), out)
+    if rounding_mode == "trunc":
+        a, b = _operands(input, other)
+        t = a if isinstance(a, Tensor) else b
+        if t.dtype._kind == 2:
+            return _out(trunc(div(a, b)), out)
+        return _out(Tensor._make(np.trunc(np.true_divide(_arr(a), _arr(b))).astype(t.dtype.np)), out)
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                       f"'{rounding_mode}'")
+
+
+divide = true_divide = div
+
+
+def _arr(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def floor_divide(input, other, *, out=None):
+    a, b = _operands(input, other)
+    return _out(_binary(FloorDivide, a, b), out)
+
+
+def remainder(input, other, *, out=None):
+    a, b = _operands(input, other)
+    return _out(_binary(Remainder, a, b), out)
+
+
+def fmod(input, other):
+    a, b = _operands(input, other)
+    return Tensor._make(np.fmod(_arr(a), _arr(b)))
+
+
+def pow(input, exponent, *, out=None):
+    a, b = _operands(input, exponent)
+    return _out(_binary(Pow, a, b), out)
+
+
+def float_power(input, exponent):
+    return pow(cast(as_operand(input), _dt.float64), cast(exponent, _dt.float64)
+               if isinstance(exponent, Tensor) else exponent)
+
+
+def square(input):
+    return pow(input, 2)
+
+
+def maximum(input, other, *, out=None):
+    a, b = _operands(input, other)
+    return _out(_binary(Maximum, a, b), out)
+
+
+def minimum(input, other, *, out=None):
+    a, b = _operands(input, other)
+    return _out(_binary(Minimum, a, b), out)
+
+
+fmax = maximum
+fmin = minimum
+
+
+def neg(input, *, out=None):
+    if input.dtype is _dt.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return _out(Neg.apply(input), out)
+
+
+negative = neg
+
+
+def abs(input, *, out=None):
+    return _out(Abs.apply(input), out)
+
+
+absolute = abs
+
+
+def _out(result, out):
+    """Write into `out=` when given (resizing like PyTorch), else return the result."""
+    if out is None:
+        return result
+    if out.shape != result.shape:
+        out._data = np.empty(result.shape, out._data.dtype)
+    np.copyto(out._data, result._data, casting="unsafe")
+    out._version[0] += 1
+    return out
+
+
+# -- unary math: each a forward and the derivative beside it -------------------------------
+
+def _float_input(t):
+    """Math functions on integer tensors compute in the default float dtype (exp(int) → float32)."""
+    if t.dtype._kind < 2:
+        return cast(t, _dt.get_default_dtype())
+    return t
+
+
+class Exp(Function):
+    save_output = True
+
+    def forward(self, a):
+        return np.exp(a)
+
+    def backward(self, grad):
+        return grad * self.output
+
+
+class Exp2(Function):
+    save_output = True
+
+    def forward(self, a):
+        return np.exp2(a)
+
+    def backward(self, grad):
+        return grad * self.output * float(np.log(2.0))
+
+
+class Expm1(Function):
+    save_output = True
+
+    def forward(self, a):
+        return np.expm1(a)
+
+    def backward(self, grad):
+        return grad * (self.output + 1)
+
+
+class Log(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.log(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad / a
+
+
+class Log2(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.log2(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad / (a * float(np.log(2.0)))
+
+
+class Log10(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.log10(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad / (a * float(np.log(10.0)))
+
+
+class Log1p(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.log1p(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad / (a + 1)
+
+
+class Sqrt(Function):
+    save_output = True
+
+    def forward(self, a):
+        return np.sqrt(a)
+
+    def backward(self, grad):
+        return grad / (self.output * 2)
+
+
+class Rsqrt(Function):
+    save_output = True
+
+    def forward(self, a):
+        with np.errstate(divide="ignore"):
+            return 1.0 / np.sqrt(a)
+
+    def backward(self, grad):
+        out = self.output
+        return grad * out * out * out * -0.5
+
+
+class Reciprocal(Function):
+    save_output = True
+
+    def forward(self, a):
+        with np.errstate(divide="ignore"):
+            return np.reciprocal(a)
+
+    def backward(self, grad):
+        out = self.output
+        return grad * -(out * out)
+
+
+class Sin(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.sin(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad * cos(a)
+
+
+class Cos(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.cos(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad * -sin(a)
+
+
+class Tan(Function):
+    save_output = True
+
+    def forward(self, a):
+        return np.tan(a)
+
+    def backward(self, grad):
+        out = self.output
+        return grad * (out * out + 1)
+
+
+class Tanh(Function):
+    save_output = True
+
+    def forward(self, a):
+        return np.tanh(a)
+
+    def backward(self, grad):
+        out = self.output
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    save_output = True
+
+    def forward(self, a):
+        # exp(-a) may overflow to inf for very negative a; 1/(1+inf) = 0 is the right limit
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-a))
+
+    def backward(self, grad):
+        out = self.output
+        return grad * out * (1 - out)
+
+
+class Relu(Function):
+    save_output = True
+
+    def forward(self, a):
+        return np.maximum(a, 0)
+
+    def backward(self, grad):
+        return grad * (self.output > 0)
+
+
+class Atan(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.arctan(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad / (a * a + 1)
+
+
+class Asin(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.arcsin(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad * rsqrt(1 - a * a)
+
+
+class Acos(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.arccos(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad * -rsqrt(1 - a * a)
+
+
+class Sinh(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.sinh(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad * cosh(a)
+
+
+class Cosh(Function):
+    save = (0,)
+
+    def forward(self, a):
+        return np.cosh(a)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return grad * sinh(a)
+
+
+class _Piecewise(Function):
+    """Ops that are flat almost everywhere (sign, floor, round...): the gradient is zero."""
+    fn = None
+
+    def forward(self, a, **kw):
+        return type(self).fn(a, **kw)
+
+    def backward(self, grad):
+        return grad * 0
+
+
+class Sign(_Piecewise):
+    fn = staticmethod(np.sign)
+
+
+class Floor(_Piecewise):
+    fn = staticmethod(np.floor)
+
+
+class Ceil(_Piecewise):
+    fn = staticmethod(np.ceil)
+
+
+class Trunc(_Piecewise):
+    fn = staticmethod(np.trunc)
+
+
+class Round(_Piecewise):
+    fn = staticmethod(np.round)  # round half to even, like PyTorch
+
+
+class Frac(Function):
+    def forward(self, a):
+        return a - np.trunc(a)
+
+    def backward(self, grad):
+        return grad
+
+
+def _unary(cls, float_only=True):
+    def op(input, *, out=None):
+        t = _float_input(input) if float_only else input
+        return _out(cls.apply(t), out)
+    op.__name__ = cls.__name__.lower()
+    return op
+
+
+exp = _unary(Exp)
+exp2 = _unary(Exp2)
+expm1 = _unary(Expm1)
+log = _unary(Log)
+log2 = _unary(Log2)
+log10 = _unary(Log10)
+log1p = _unary(Log1p)
+sqrt = _unary(Sqrt)
+rsqrt = _unary(Rsqrt)
+reciprocal = _unary(Reciprocal)
+sin = _unary(Sin)
+cos = _unary(Cos)
+tan = _unary(Tan)
+tanh = _unary(Tanh)
+sigmoid = _unary(Sigmoid)
+atan = arctan = _unary(Atan)
+asin = arcsin = _unary(Asin)
+acos = arccos = _unary(Acos)
+sinh = _unary(Sinh)
+cosh = _unary(Cosh)
+frac = _unary(Frac)
+
+
+def relu(input, inplace=False):
+    if inplace:
+        return input._inplace(relu)
+    if input.dtype is _dt.bool_:
+        raise RuntimeError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
+    return Relu.apply(input)
+
+
+def _integral_noop(cls):
+    def op(input, *, out=None, **kw):
+        if input.dtype._kind < 2:
+            return _out(clone(input), out)  # rounding an integer changes nothing
+        return _out(cls.apply(input, **kw), out)
+    op.__name__ = cls.__name__.lower()
+    return op
+
+
+floor = _integral_noop(Floor)
+ceil = _integral_noop(Ceil)
+trunc = fix = _integral_noop(Trunc)
+
+
+def round(input, *, decimals=0, out=None):
+    if decimals:
+        scale = 10.0 ** decimals
+        return _out(_integral_noop(Round)(input * scale) / scale, out)
+    return _integral_noop(Round)(input, out=out)
+
+
+def sign(input, *, out=None):
+    if input.dtype is _dt.bool_:
+        return clone(input)
+    return _out(Sign.apply(input), out)
+
+
+sgn = sign
+
+
+class Clamp(Function):
+    """clamp with scalar bounds; the gradient passes where min <= x <= max."""
+    save = (0,)
+
+    @classmethod
+    def _node_name(cls):
+        return "ClampBackward1"
+
+    def forward(self, a, lo, hi):
+        self.lo, self.hi = lo, hi
+        return np.clip(a, lo, hi)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        mask = None
+        if self.lo is not None:
+            mask = a >= self.lo
+        if self.hi is not None:
+            upper = a <= self.hi
+            mask = upper if mask is None else mask & upper
+        return grad * mask
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds: x gets the gradient inside, each bound where it was chosen."""
+    save = (0, 1, 2)
+
+    @classmethod
+    def _node_name(cls):
+        return "ClampBackward0"
+
+    def forward(self, a, lo, hi):
+        out = a
+        if lo is not None:
+            out = np.maximum(out, lo)
+        if hi is not None:
+            out = np.minimum(out, hi)
+        return out
+
+    def backward(self, grad):
+        a, lo, hi = self.saved_tensors
+        inside = None
+        ga = glo = ghi = None
+        if lo is not None:
+            inside = a >= lo
+            if self.next[1] is not None:
+                glo = sum_to(where(a < lo, grad, 0.0), _shape(lo))
+        if hi is not None:
+            below = a <= hi
+            inside = below if inside is None else inside & below
+            if self.next[2] is not None:
+                ghi = sum_to(where(a > hi, grad, 0.0), _shape(hi))
+        if self.next[0] is not None:
+            ga = sum_to(where(inside, grad, 0.0), _shape(a))
+        return ga, glo, ghi
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        lo = cast(min, input.dtype) if isinstance(min, Tensor) else min
+        hi = cast(max, input.dtype) if isinstance(max, Tensor) else max
+        return _out(ClampTensor.apply(input, lo, hi), out)
+    if input.dtype._kind < 2 and (isinstance(min, float) or isinstance(max, float)):
+        input = cast(input, _dt.get_default_dtype())
+    return _out(Clamp.apply(input, min, max), out)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+class Where(Function):
+    def forward(self, cond, a, b):
+        self.cond = cond
+        self.shapes = (np.shape(a), np.shape(b))
+        return np.where(cond, a, b)
+
+    def backward(self, grad):
+        cond = Tensor._make(self.cond)
+        sa, sb = self.shapes
+        ga = sum_to(where(cond, grad, 0.0), sa) if self.next[1] is not None else None
+        gb = sum_to(where(cond, 0.0, grad), sb) if self.next[2] is not None else None
+        return None, ga, gb
+
+
+def where(condition, input=None, other=None, *, out=None):
+    if input is None and other is None:
+        from ember.ops.index import nonzero
+        return nonzero(condition, as_tuple=True)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        if cond.dtype.kind in "iu":
+            cond = cond != 0
+        else:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                               f"{_dt.from_numpy_dtype(cond.dtype)}")
+    a, b = _operands(input, other)
+    try:
+        return _out(Where.apply(cond, a, b), out)
+    except ValueError:
+        _check_broadcast(Tensor._make(cond), a)
+        _check_broadcast(a, b)
+        raise
+
+
+def lerp(input, end, weight):
+    return input + weight * (end - input)
+
+
+# -- comparisons and logic (no gradient) ----------------------------------------------------
+
+def _compare(npfn):
+    def op(input, other, *, out=None):
+        a, b = _operands(input, other)
+        try:
+            r = npfn(_arr(a), _arr(b))
+        except ValueError:
+            _check_broadcast(a, b)
+            raise
+        return _out(Tensor._make(r), out)
+    op.__name__ = npfn.__name__
+    return op
+
+
+eq = _compare(np.equal)
+ne = not_equal = _compare(np.not_equal)
+lt = less = _compare(np.less)
+le = less_equal = _compare(np.less_equal)
+gt = greater = _compare(np.greater)
+ge = greater_equal = _compare(np.greater_equal)
+
+
+def _logical(npfn):
+    def op(input, other, *, out=None):
+        a, b = _operands(input, other)
+        try:
+            return _out(Tensor._make(npfn(_arr(a), _arr(b))), out)
+        except ValueError:
+            _check_broadcast(a, b)
+            raise
+    op.__name__ = npfn.__name__
+    return op
+
+
+logical_and = _logical(np.logical_and)
+logical_or = _logical(np.logical_or)
+logical_xor = _logical(np.logical_xor)
+
+
+def logical_not(input, *, out=None):
+    return _out(Tensor._make(np.logical_not(input._data)), out)
+
+
+def _bitwise(npfn, name):
+    def op(input, other, *, out=None):
+        a, b = _operands(input, other)
+        t = a if isinstance(a, Tensor) else b
+        if t.dtype._kind == 2:
+            raise TypeError(f"unsupported operand type(s) for {name}: bitwise ops need bool or integer tensors, "
+                            f"got {t.dtype}")
+        try:
+            return _out(Tensor._make(npfn(_arr(a), _arr(b))), out)
+        except ValueError:
+            _check_broadcast(a, b)
+            raise
+    op.__name__ = npfn.__name__
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "&")
+bitwise_or = _bitwise(np.bitwise_or, "|")
+bitwise_xor = _bitwise(np.bitwise_xor, "^")
+
+
+def bitwise_not(input, *, out=None):
+    if input.dtype._kind == 2:
+        raise TypeError(f"~ (bitwise_not) is only supported for integer and bool tensors, got {input.dtype}")
+    return _out(Tensor._make(np.invert(input._data)), out)
+
+
+def isnan(input):
+    return Tensor._make(np.isnan(input._data))
+
+
+def isinf(input):
+    return Tensor._make(np.isinf(input._data))
+
+
+def isfinite(input):
+    return Tensor._make(np.isfinite(input._data))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return Tensor._make(np.isclose(input._data, _arr(as_operand(other)), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.allclose(input._data, _arr(as_operand(other)), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input, other):
+    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return Tensor._make(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf))

@@ -1,0 +1,142 @@
+"""Matrix products: one MatMul op covers mm, mv, dot, bmm and batched/broadcast matmul."""
+import numpy as np
+
+from ember.autograd.function import Function
+from ember.tensor import Tensor
+from ember.ops.elementwise import sum_to, _operands, as_operand
+
+
+_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (3, 3): "BmmBackward0"}
+
+
+class MatMul(Function):
+    save = (0, 1)
+
+    def forward(self, a, b):
+        self.node_name = _NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
+        return np.matmul(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        # treat vectors as matrices (row for the left operand, column for the right), as matmul does
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        ga = gb = None
+        if self.next[0] is not None:
+            ga = sum_to(matmul(g, b2.mT), a2.shape)
+            ga = ga.reshape(a.shape) if a.ndim == 1 else ga
+        if self.next[1] is not None:
+            gb = sum_to(matmul(a2.mT, g), b2.shape)
+            gb = gb.reshape(b.shape) if b.ndim == 1 else gb
+        return ga, gb
+
+
+def _dtype_word(d):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}[d.name]
+
+
+def _check_same_dtype(a, b, what="m1 and m2"):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected {what} to have the same dtype, but got: {_dtype_word(a.dtype)} != "
+                           f"{_dtype_word(b.dtype)}")
+
+
+def _dims_str(shape):
+    return "x".join(str(s) for s in shape)
+
+
+def matmul(input, other, *, out=None):
+    a, b = as_operand(input), as_operand(other)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
+                           f"{b.ndim}D")
+    _check_same_dtype(a, b)
+    ka = a.shape[-1]
+    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if ka != kb:
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] to have the same "
+                               f"number of elements, but got {ka} and {kb} elements respectively")
+        if a.ndim == 2 and b.ndim == 1:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({_dims_str(a.shape)}), vec ({kb})")
+        sa = a.shape if a.ndim <= 2 else (int(np.prod(a.shape[:-1])), ka)
+        sb = b.shape if b.ndim >= 2 else (kb, 1)
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims_str(sa)} and {_dims_str(sb[-2:])})")
+    try:
+        result = MatMul.apply(a, b)
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({a.shape[:-2]}) must match the size of tensor b "
+                           f"({b.shape[:-2]}) in the batch dimensions of matmul") from None
+    if out is not None:
+        from ember.ops.elementwise import _out
+        return _out(result, out)
+    return result
+
+
+def mm(input, mat2, *, out=None):
+    if input.ndim != 2:
+        raise RuntimeError(f"self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix")
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims_str(input.shape)} and "
+                           f"{_dims_str(mat2.shape)})")
+    return matmul(input, mat2, out=out)
+
+
+def mv(input, vec, *, out=None):
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim}")
+    return matmul(input, vec, out=out)
+
+
+def dot(input, other, *, out=None):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    _check_same_dtype(input, other, "both vectors")
+    return matmul(input, other, out=out)
+
+
+inner = dot
+vdot = dot
+
+
+def bmm(input, mat2, *, out=None):
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, "
+                           f"{input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    return matmul(input, mat2, out=out)
+
+
+def outer(input, vec2):
+    a, b = _operands(input, vec2)
+    return a.reshape(-1, 1) * b
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    prod = mm(mat1, mat2)
+    if alpha != 1:
+        prod = prod * alpha
+    return prod + (input if beta == 1 else input * beta)
+
+
+def einsum(equation, *operands):
+    """einsum through products and sums would be long; only the forward is provided, without gradient."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    if any(op.requires_grad for op in operands):
+        raise NotImplementedError("ember's einsum has no gradient yet; use matmul/sum instead")
+    return Tensor._make(np.einsum(equation, *[op._data for op in operands]))

@@ -1,0 +1,95 @@
+"""Random numbers: a Generator per stream, reproducible from a seed (ember's streams are not PyTorch's)."""
+import numpy as np
+
+
+class Generator:
+    """torch.Generator: owns a NumPy bit generator; manual_seed makes its stream repeatable."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self._seed = 67280421310721  # PyTorch's default seed, for familiarity
+        self._np = np.random.Generator(np.random.PCG64(self._seed))
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        self._seed = seed
+        self._np = np.random.Generator(np.random.PCG64(seed & 0xFFFF_FFFF_FFFF_FFFF))
+        return self
+
+    def seed(self):
+        s = int(np.random.SeedSequence().entropy) & 0xFFFF_FFFF_FFFF_FFFF
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        from ember.creation import tensor
+        state = self._np.bit_generator.state
+        # PCG64 state: two 128-bit integers, stored as 32 bytes each way round
+        raw = state["state"]["state"].to_bytes(16, "little") + state["state"]["inc"].to_bytes(16, "little")
+        raw += bytes([state["has_uint32"]]) + state["uinteger"].to_bytes(4, "little")
+        return tensor(list(raw), dtype="uint8")
+
+    def set_state(self, new_state):
+        raw = bytes(np.asarray(new_state._data, dtype=np.uint8).tolist())
+        st = self._np.bit_generator.state
+        st["state"]["state"] = int.from_bytes(raw[0:16], "little")
+        st["state"]["inc"] = int.from_bytes(raw[16:32], "little")
+        st["has_uint32"] = raw[32]
+        st["uinteger"] = int.from_bytes(raw[33:37], "little")
+        self._np.bit_generator.state = st
+        return self
+
+
+default_generator = Generator()
+
+
+def default_generator_or(generator):
+    return (generator or default_generator)._np
+
+
+def manual_seed(seed):
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
+
+
+def uniform_array(shape, low, high, np_dtype, generator=None):
+    """Uniform samples in [low, high), drawn in float64 and rounded to the target dtype."""
+    g = default_generator_or(generator)
+    if np.dtype(np_dtype) == np.float32:
+        out = g.random(shape, dtype=np.float32)
+    else:
+        out = g.random(shape)
+    if low != 0.0 or high != 1.0:
+        out = out * (high - low) + low
+    return out.astype(np_dtype, copy=False)
+
+
+def normal_array(shape, mean, std, np_dtype, generator=None):
+    g = default_generator_or(generator)
+    if np.dtype(np_dtype) == np.float32:
+        out = g.standard_normal(shape, dtype=np.float32)
+    else:
+        out = g.standard_normal(shape)
+    if std != 1.0:
+        out *= std
+    if mean != 0.0:
+        out += mean
+    return out.astype(np_dtype, copy=False)

@@ -1,0 +1,684 @@
+"""Tensor: a backend array plus the fields autograd needs. Every operator delegates to ember.ops."""
+import numpy as np
+
+from ember.backend import dtypes as _dt
+from ember.backend.device import cpu as _cpu, as_device as _as_device
+from ember.autograd.grad_mode import _GradState
+
+
+class Tensor:
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_base", "_hooks", "__weakref__",
+                 "__dict__")
+
+    # -- construction --------------------------------------------------------------------
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, dtype=None, device=None):
+        # torch.Tensor(2, 3) is an uninitialised float tensor; torch.Tensor([1, 2]) copies data as float
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            data = _creation.to_array(args[0], _dt.get_default_dtype())
+        else:
+            data = np.empty(_creation.shape_arg(args), _dt.get_default_dtype().np)
+        _init_fields(self, data)
+
+    @staticmethod
+    def _make(data):
+        """Wrap a backend array without copying (the ops' way to build results)."""
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        t = object.__new__(Tensor)
+        t._data = data
+        t._requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        t._version = [0]
+        t._base = None
+        t._hooks = None
+        return t
+
+    # -- properties ----------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_ops.shape.wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return _dt._BY_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return _cpu
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def stride(self, dim=None):
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_ops.shape.wrap_dim(dim, self._data.ndim)]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    def get_device(self):
+        return -1
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        flag = bool(flag)
+        if self.grad_fn is not None and not flag:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                               f"(got {self.dtype})")
+        self._requires_grad = flag
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def data(self):
+        """The same storage without history: `x.data -= lr * x.grad` edits x behind autograd's back."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, other):
+        self._data = other._data if isinstance(other, Tensor) else np.asarray(other)
+
+    @property
+    def T(self):
+        return _ops.shape.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return _ops.shape.transpose(self, -2, -1)
+
+    # -- conversions ---------------------------------------------------------------------
+    def numpy(self, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_ops.shape.unbind(self, 0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __contains__(self, element):
+        return bool((self == element).any())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_tensor, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.")
+        new = type(self).__new__(type(self))
+        _init_fields(new, self._data.copy())
+        new._requires_grad = self._requires_grad
+        if self.grad is not None:
+            new.grad = Tensor._make(self.grad._data.copy())
+        new.__dict__.update({k: v for k, v in self.__dict__.items()})
+        memo[id(self)] = new
+        return new
+
+    def to(self, *args, **kwargs):
+        """to(dtype), to(device), to(device, dtype), to(other_tensor); copies only when something changes."""
+        dtype = kwargs.get("dtype")
+        device = kwargs.get("device")
+        copy = kwargs.get("copy", False)
+        for a in args:
+            if isinstance(a, _dt.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif a is not None:
+                device = a
+        if device is not None:
+            _as_device(device)  # raises for devices ember does not have
+        if dtype is None or dtype is self.dtype:
+            return _ops.elementwise.clone(self) if copy else self
+        return _ops.elementwise.cast(self, dtype)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return _type_string(self.dtype)
+        if isinstance(dtype, str):
+            dtype = _dtype_from_type_string(dtype)
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(_dt.float32)
+
+    def double(self):
+        return self.to(_dt.float64)
+
+    def half(self):
+        return self.to(_dt.float16)
+
+    def long(self):
+        return self.to(_dt.int64)
+
+    def int(self):
+        return self.to(_dt.int32)
+
+    def short(self):
+        return self.to(_dt.int16)
+
+    def char(self):
+        return self.to(_dt.int8)
+
+    def byte(self):
+        return self.to(_dt.uint8)
+
+    def bool(self):
+        return self.to(_dt.bool_)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        _as_device("cuda" if device is None else device)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def clone(self, memory_format=None):
+        return _ops.elementwise.clone(self)
+
+    def contiguous(self, memory_format=None):
+        return self if self._data.flags.c_contiguous else _ops.elementwise.clone(self)
+
+    def detach(self):
+        t = Tensor._make(self._data)
+        t._version = self._version  # a detached tensor is a view: in-place changes are seen by autograd
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return _creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return _creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    # -- autograd ------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from ember import autograd
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook):
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        owner = self.grad_fn if self.grad_fn is not None else self
+        if owner._hooks is None:
+            owner._hooks = []
+        owner._hooks.append(hook)
+        return _RemovableHandle(owner._hooks, hook)
+
+    def retain_grad(self):
+        if self.grad_fn is None or getattr(self, "_retains", False):
+            return
+        import weakref
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                t.grad = g.detach() if t.grad is None else t.grad + g.detach()
+        self.register_hook(keep)
+        self.__dict__["_retains"] = True
+
+    @property
+    def retains_grad(self):
+        return self.__dict__.get("_retains", False)
+
+    # -- printing ------------------------------------------------------------------------
+    def __repr__(self):
+        from ember._tensor_str import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    # -- in-place machinery --------------------------------------------------------------
+    def _check_inplace(self):
+        """PyTorch's rules for in-place ops on tensors autograd is tracking."""
+        if not _GradState.enabled:
+            return False
+        if self._requires_grad:
+            if self.grad_fn is None:
+                if self._base is not None:
+                    raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                                       "operation.")
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            if self._base is not None:
+                raise RuntimeError("ember does not support in-place operations on views of tensors that require "
+                                   "grad; use an out-of-place op (e.g. torch.where or torch.cat) instead.")
+            return True
+        return False
+
+    def _inplace(self, op, *args, **kwargs):
+        """Apply `op` (an out-of-place function) and write its result into this tensor's storage."""
+        tracked = self._check_inplace()
+        if not tracked and _GradState.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args):
+            if self._base is not None:
+                raise RuntimeError("ember does not support in-place operations that make a view require grad; "
+                                   "use an out-of-place op instead.")
+            tracked = True
+        if tracked:
+            alias = Tensor._make(self._data)
+            alias._version = self._version
+            alias._requires_grad = self._requires_grad
+            alias.grad_fn = self.grad_fn
+            result = op(alias, *args, **kwargs)
+            _ops.elementwise.check_inplace_dtype(result.dtype, self.dtype)
+            np.copyto(self._data, result._data, casting="unsafe")
+            self._version[0] += 1
+            self.grad_fn = result.grad_fn
+            self._requires_grad = result._requires_grad
+            return self
+        with _no_grad():
+            result = op(self, *args, **kwargs)
+        _ops.elementwise.check_inplace_dtype(result.dtype, self.dtype)
+        _write(self, result._data)
+        return self
+
+    def zero_(self):
+        self._check_inplace()
+        self._data[...] = 0
+        self._version[0] += 1
+        return self
+
+    def fill_(self, value):
+        if isinstance(value, Tensor) and value._requires_grad:
+            return self._inplace(lambda t, v: _ops.elementwise.where(True, v, t), value)
+        self._check_inplace()
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._version[0] += 1
+        return self
+
+    def copy_(self, src, non_blocking=False):
+        if not isinstance(src, Tensor):
+            src = _creation.tensor(src)
+        if (self._requires_grad or src._requires_grad) and _GradState.enabled:
+            return self._inplace(lambda t, s: _ops.elementwise.cast(s, t.dtype).expand(t.shape) * 1
+                                 if s.dtype is not t.dtype else s.expand(t.shape) * 1, src)
+        try:
+            np.copyto(self._data, src._data, casting="unsafe")
+        except ValueError:
+            raise RuntimeError(f"The size of tensor a ({self.shape}) must match the size of tensor b ({src.shape})")
+        self._version[0] += 1
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        self._check_inplace()
+        self._data[...] = _random.uniform_array(self._data.shape, a, b, self._data.dtype, generator)
+        self._version[0] += 1
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        self._check_inplace()
+        self._data[...] = _random.normal_array(self._data.shape, mean, std, self._data.dtype, generator)
+        self._version[0] += 1
+        return self
+
+    def bernoulli_(self, p=0.5, generator=None):
+        self._check_inplace()
+        self._data[...] = _random.uniform_array(self._data.shape, 0.0, 1.0, np.float64, generator) < p
+        self._version[0] += 1
+        return self
+
+    def random_(self, low=0, high=None, generator=None):
+        if high is None:
+            low, high = 0, low
+        self._check_inplace()
+        self._data[...] = _random.default_generator_or(generator).integers(low, high, self._data.shape)
+        self._version[0] += 1
+        return self
+
+    def exponential_(self, lambd=1.0, generator=None):
+        self._check_inplace()
+        self._data[...] = _random.default_generator_or(generator).exponential(1.0 / lambd, self._data.shape)
+        self._version[0] += 1
+        return self
+
+    def __setitem__(self, key, value):
+        _ops.index.setitem(self, key, value)
+
+    def __getitem__(self, key):
+        return _ops.index.getitem(self, key)
+
+    # -- arithmetic operators (the op functions handle promotion and autograd) -------------
+    def __add__(self, other):
+        return _ops.elementwise.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.elementwise.add(other, self)
+
+    def __iadd__(self, other):
+        return self._inplace_binary(_ops.elementwise.add, other)
+
+    def __sub__(self, other):
+        return _ops.elementwise.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.elementwise.rsub(self, other)
+
+    def __isub__(self, other):
+        return self._inplace_binary(_ops.elementwise.sub, other)
+
+    def __mul__(self, other):
+        return _ops.elementwise.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.elementwise.mul(other, self)
+
+    def __imul__(self, other):
+        return self._inplace_binary(_ops.elementwise.mul, other)
+
+    def __truediv__(self, other):
+        return _ops.elementwise.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.elementwise.div(other, self)
+
+    def __itruediv__(self, other):
+        return self._inplace_binary(_ops.elementwise.div, other)
+
+    def __floordiv__(self, other):
+        return _ops.elementwise.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.elementwise.floor_divide(other, self)
+
+    def __ifloordiv__(self, other):
+        return self._inplace_binary(_ops.elementwise.floor_divide, other)
+
+    def __mod__(self, other):
+        return _ops.elementwise.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.elementwise.remainder(other, self)
+
+    def __imod__(self, other):
+        return self._inplace_binary(_ops.elementwise.remainder, other)
+
+    def __pow__(self, other):
+        return _ops.elementwise.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.elementwise.pow(other, self)
+
+    def __ipow__(self, other):
+        return self._inplace_binary(_ops.elementwise.pow, other)
+
+    def __matmul__(self, other):
+        return _ops.linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.linalg.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.elementwise.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.elementwise.abs(self)
+
+    def __invert__(self):
+        return _ops.elementwise.bitwise_not(self)
+
+    def __and__(self, other):
+        return _ops.elementwise.bitwise_and(self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _ops.elementwise.bitwise_or(self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return _ops.elementwise.bitwise_xor(self, other)
+
+    __rxor__ = __xor__
+
+    def __iand__(self, other):
+        return self._inplace_binary(_ops.elementwise.bitwise_and, other)
+
+    def __ior__(self, other):
+        return self._inplace_binary(_ops.elementwise.bitwise_or, other)
+
+    def __ixor__(self, other):
+        return self._inplace_binary(_ops.elementwise.bitwise_xor, other)
+
+    def __eq__(self, other):
+        return _ops.elementwise.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.elementwise.ne(self, other)
+
+    def __lt__(self, other):
+        return _ops.elementwise.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.elementwise.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.elementwise.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.elementwise.ge(self, other)
+
+    def _inplace_binary(self, fn, other):
+        if not _GradState.enabled or not (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            # the common no-grad case (`x.data -= lr * x.grad`, `Z += X`): straight into the storage
+            o = other._data if isinstance(other, Tensor) else other
+            result_dtype = _dt.result_type(self, other)
+            _ops.elementwise.check_inplace_dtype(result_dtype, self.dtype)
+            ufunc = _INPLACE_UFUNCS.get(fn)
+            if ufunc is not None and result_dtype is self.dtype:
+                try:
+                    ufunc(self._data, o, out=self._data)
+                except ValueError:
+                    _ops.elementwise.raise_broadcast_error(self.shape, np.shape(o), inplace=True)
+                self._version[0] += 1
+                return self
+        return self._inplace(fn, other)
+
+
+class Size(tuple):
+    """torch.Size: a tuple that prints as `torch.Size([2, 3])`."""
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key):
+        r = tuple.__getitem__(self, key)
+        return Size(r) if isinstance(key, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+
+class _RemovableHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _init_fields(t, data):
+    t._data = data
+    t._requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._version = [0]
+    t._base = None
+    t._hooks = None
+
+
+def _write(t, array):
+    try:
+        np.copyto(t._data, array, casting="unsafe")
+    except ValueError:
+        if not t._data.flags.writeable:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+                           f"{list(np.shape(array))}")
+    t._version[0] += 1
+
+
+def _rebuild_tensor(data, requires_grad):
+    t = Tensor._make(data)
+    t._requires_grad = requires_grad
+    return t
+
+
+_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
+               "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
+               "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
+
+
+def _type_string(d):
+    return _TYPE_NAMES[d.name]
+
+
+def _dtype_from_type_string(s):
+    for name, ts in _TYPE_NAMES.items():
+        if ts == s:
+            return _dt._BY_NAME[name]
+    raise ValueError(f"invalid type: '{s}'")
+
+
+from ember.autograd import function as _function  # noqa: E402
+_function.Tensor = Tensor
+from ember import ops as _ops  # noqa: E402  (the ops import Tensor from here)
+from ember import creation as _creation  # noqa: E402
+from ember import random as _random  # noqa: E402
+from ember.autograd.grad_mode import no_grad as _no_grad  # noqa: E402
+
+_INPLACE_UFUNCS = {
+    _ops.elementwise.add: np.add, _ops.elementwise.sub: np.subtract, _ops.elementwise.mul: np.multiply,
+    _ops.elementwise.div: np.true_divide,
+}
