@@ -29,6 +29,15 @@ def shape_arg(size):
     return shape
 
 
+def _size(args, size):
+    """Shapes come positionally (zeros(2, 3)) or by keyword (zeros(size=(2, 3)))."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError("size given both positionally and as a keyword")
+    return (size,)
+
+
 def _inferred_dtype(data):
     """The dtype PyTorch infers for Python data: any float → default float, else int64, else bool."""
     if isinstance(data, bool):
@@ -46,10 +55,10 @@ def to_array(data, dtype=None):
     if isinstance(data, np.ndarray):
         _dt.from_numpy_dtype(data.dtype)  # refuse dtypes ember has no tensor type for
         return np.array(data, dtype=np_dtype, copy=True)
+    if isinstance(data, np.generic):  # before the Python types: np.float64 subclasses float
+        return np.array(data, dtype=np_dtype)
     if isinstance(data, (bool, int, float)):
         return np.array(data, dtype=np_dtype or _inferred_dtype(data).np)
-    if isinstance(data, np.generic):
-        return np.array(data, dtype=np_dtype)
     if isinstance(data, (list, tuple)):
         try:
             arr = np.array(data, dtype=np_dtype)
@@ -113,16 +122,16 @@ def _dtype_or_default(dtype):
     return (_dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)).np
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _finish(np.zeros(shape_arg(size), _dtype_or_default(dtype)), requires_grad, device)
+def zeros(*args, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    return _finish(np.zeros(shape_arg(_size(args, size)), _dtype_or_default(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _finish(np.ones(shape_arg(size), _dtype_or_default(dtype)), requires_grad, device)
+def ones(*args, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    return _finish(np.ones(shape_arg(_size(args, size)), _dtype_or_default(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
-    return _finish(np.empty(shape_arg(size), _dtype_or_default(dtype)), requires_grad, device)
+def empty(*args, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+    return _finish(np.empty(shape_arg(_size(args, size)), _dtype_or_default(dtype)), requires_grad, device)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -218,13 +227,13 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, out=None, layou
 
 # -- random ------------------------------------------------------------------------------
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    data = _random.uniform_array(shape_arg(size), 0.0, 1.0, _dtype_or_default(dtype), generator)
+def rand(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    data = _random.uniform_array(shape_arg(_size(args, size)), 0.0, 1.0, _dtype_or_default(dtype), generator)
     return _finish(data, requires_grad, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    data = _random.normal_array(shape_arg(size), 0.0, 1.0, _dtype_or_default(dtype), generator)
+def randn(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    data = _random.normal_array(shape_arg(_size(args, size)), 0.0, 1.0, _dtype_or_default(dtype), generator)
     return _finish(data, requires_grad, device)
 
 

@@ -345,7 +345,8 @@ class Tensor:
         from ember._tensor_str import tensor_repr
         return tensor_repr(self)
 
-    __str__ = __repr__
+    def __str__(self):
+        return self.__repr__()
 
     # -- in-place machinery --------------------------------------------------------------
     def _check_inplace(self):
@@ -671,6 +672,8 @@ def _dtype_from_type_string(s):
     raise ValueError(f"invalid type: '{s}'")
 
 
+Tensor.__module__ = "ember"  # prints as <class 'ember.Tensor'>, the way torch.Tensor does
+Size.__module__ = "ember"
 from ember.autograd import function as _function  # noqa: E402
 _function.Tensor = Tensor
 from ember import ops as _ops  # noqa: E402  (the ops import Tensor from here)

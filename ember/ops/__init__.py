@@ -45,6 +45,7 @@ def _bind_methods():
         fn = _lookup(name)
         setattr(Tensor, name + "_", _make_inplace(fn, name + "_"))
     Tensor.rsub = elementwise.rsub
+    Tensor.where = lambda self, condition, other: elementwise.where(condition, self, other)
     Tensor.absolute_ = Tensor.abs_
     Tensor.negative_ = Tensor.neg_
 

@@ -16,7 +16,7 @@ _PY_SCALARS = (bool, int, float)
 
 # -- operand preparation ---------------------------------------------------------------------
 
-def _operands(a, b):
+def _operands(a, b, wrap=True):
     """Bring two operands to PyTorch's result dtype. Python scalars stay scalars: NumPy keeps the
     tensor's dtype for them (NEP 50), which is PyTorch's rule within a category."""
     if isinstance(a, Tensor):
@@ -25,9 +25,11 @@ def _operands(a, b):
                 return a, b
             rt = _dt.result_type(a, b)
             return (a if a.dtype is rt else cast(a, rt)), (b if b.dtype is rt else cast(b, rt))
-        return _with_scalar(a, b), _scalar_value(b)
+        a = _with_scalar(a, b)
+        return a, (_scalar_for(a, _scalar_value(b)) if wrap else _scalar_value(b))
     if isinstance(b, Tensor):
-        return _scalar_value(a), _with_scalar(b, a)
+        b = _with_scalar(b, a)
+        return (_scalar_for(b, _scalar_value(a)) if wrap else _scalar_value(a)), b
     return as_operand(a), as_operand(b)
 
 
@@ -37,6 +39,18 @@ def _scalar_value(s):
     if isinstance(s, np.generic):
         return s.item()
     return as_operand(s)
+
+
+_INT_RANGES = {np.dtype(d): (np.iinfo(d).min, np.iinfo(d).max) for d in (np.uint8, np.int8, np.int16, np.int32)}
+
+
+def _scalar_for(t, s):
+    """A Python int beyond a small integer dtype's range wraps around (PyTorch) instead of raising (NumPy 2)."""
+    if type(s) is int:
+        bounds = _INT_RANGES.get(t._data.dtype)
+        if bounds is not None and not bounds[0] <= s <= bounds[1]:
+            return np.array(s, dtype=np.int64).astype(t._data.dtype)
+    return s
 
 
 def _with_scalar(t, s):
@@ -70,7 +84,7 @@ def as_operand(x):
 
 def _float_operands(a, b):
     """True division and friends: integer inputs compute in the default float dtype."""
-    a, b = _operands(a, b)
+    a, b = _operands(a, b, wrap=False)
     t = a if isinstance(a, Tensor) else b
     if t.dtype._kind < 2:
         f = _dt.get_default_dtype()
@@ -238,7 +252,11 @@ class Div(Function):
     save = (0, 1)
 
     def forward(self, a, b):
-        return a / b
+        if type(b) is float or type(b) is int:
+            if b != 0:
+                return a / b
+        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is inf or nan, silently, as in PyTorch
+            return a / b
 
     def backward(self, grad):
         a, b = self.saved_tensors
@@ -378,13 +396,14 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
-    a, b = _operands(input, other)
+    a, b = input, other
     if _is_bool(a) and _is_bool(b):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
                            "or `logical_xor()` operator instead.")
     if _is_bool(a) or _is_bool(b):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
+    a, b = _operands(a, b)
     return _out(_binary(Sub, a, b, alpha=alpha) if alpha != 1 else _binary(Sub, a, b), out)
 
 
@@ -392,6 +411,8 @@ subtract = sub
 
 
 def rsub(input, other, alpha=1):
+    if _is_bool(input) or _is_bool(other):
+        return sub(other, input, alpha=alpha)  # raises PyTorch's error for bool operands
     a, b = _operands(input, other)
     return _binary(Rsub, a, b, alpha=alpha) if alpha != 1 else _binary(Rsub, a, b)
 
@@ -447,7 +468,10 @@ def fmod(input, other):
 
 
 def pow(input, exponent, *, out=None):
-    a, b = _operands(input, exponent)
+    a, b = _operands(input, exponent, wrap=False)
+    if _is_bool(a) and (_is_bool(b) or type(b) is bool):
+        # bool ** bool stays bool in PyTorch: x ** y is x or not y
+        return _out(Tensor._make(np.logical_or(a._data, np.logical_not(_arr(b)))), out)
     return _out(_binary(Pow, a, b), out)
 
 

@@ -18,6 +18,9 @@ class MatMul(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:
+            return (grad * b if self.next[0] is not None else None,
+                    grad * a if self.next[1] is not None else None)
         # treat vectors as matrices (row for the left operand, column for the right), as matmul does
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b

@@ -372,8 +372,8 @@ def _argext(input, dim, keepdim, largest):
     a = input._data
     if dim is None:
         if a.size == 0:
-            raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): Expected reduction dim to be specified for "
-                               f"input.numel() == 0.")
+            raise IndexError(f"{'argmax' if largest else 'argmin'}(): Expected reduction dim to be specified for "
+                             f"input.numel() == 0.")
         flat = a.reshape(-1)
         i = _arg_index(flat, 0, largest)[0]
         out = np.array(i, dtype=np.int64)
@@ -381,6 +381,8 @@ def _argext(input, dim, keepdim, largest):
     d = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         return Tensor._make(np.array(0, dtype=np.int64))
+    if a.shape[d] == 0:
+        raise IndexError(f"{'argmax' if largest else 'argmin'}(): Expected reduction dim {d} to have non-zero size.")
     idx = _arg_index(a, d, largest)
     return Tensor._make((idx if keepdim else np.squeeze(idx, d)).astype(np.int64))
 
@@ -591,3 +593,23 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
     return _types["kthvalue"](values, indices)
+
+
+def _numpy_aliases(fn):
+    """PyTorch also accepts NumPy's spellings: axis= for dim= and keepdims= for keepdim=."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "axis" in kwargs and "axis" not in fn.__code__.co_varnames:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+for _name in ("sum mean nansum var std var_mean std_mean prod max min amax amin argmax argmin all any norm "
+              "logsumexp median count_nonzero cumsum cumprod").split():
+    globals()[_name] = _numpy_aliases(globals()[_name])
+del _name
