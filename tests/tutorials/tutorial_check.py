@@ -1,0 +1,152 @@
+"""Helpers for the tutorial tests: run a tutorial program with ember and with PyTorch, compare.
+
+Each program in examples/ imports `ember as torch`. The tests run it as written (the
+"subject" run) and once more with `ember` replaced by `torch` in its import lines (the
+"reference" run, real PyTorch), then compare the two outputs print by print.
+
+EMBER_TUTORIAL_MODULE=torch makes the subject run use PyTorch too: the programs and the
+tests' own checks can then be verified before ember exists.
+
+Output is compared in units of one printed value: consecutive lines are joined until their
+brackets balance, so a multi-line tensor is one unit. Each unit is compared in one mode:
+  exact   the text is identical (after `ember.` -> `torch.`, so that ember may print
+          `<class 'ember.Tensor'>` or `ember.Size([12])` where PyTorch prints `torch.`);
+  approx  identical apart from numbers and whitespace, numbers equal within rtol/atol
+          (for values that float32 rounding order may move in the last printed digit);
+  layout  identical apart from numbers and whitespace (for values drawn from the random
+          stream, which differs between the two libraries);
+  skip    not compared (the test checks that value itself).
+"""
+import functools
+import importlib.util
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+MODULE = os.environ.get("EMBER_TUTORIAL_MODULE", "ember")
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _load_demo():
+    spec = importlib.util.spec_from_file_location("_tutorial_demo", EXAMPLES / "demo.py")
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    return demo
+
+
+demo = _load_demo()
+
+# A number as printed by Python, NumPy or PyTorch; not the digits inside names such as
+# AddBackward0 or float64.
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w.])|(?<![\w.])-?(?:inf|nan)\b")
+
+
+def numbers(text):
+    """All numbers in the text, as floats, in order."""
+    return [float(m) for m in _NUMBER.findall(text)]
+
+
+def bools(text):
+    """All True/False in the text, in order."""
+    return [b == "True" for b in re.findall(r"\b(True|False)\b", text)]
+
+
+def layout(text):
+    """The text with every number replaced by '#' and whitespace removed."""
+    return re.sub(r"\s+", "", _NUMBER.sub("#", text))
+
+
+def split_units(text):
+    """Split printed output into units of one printed value each (brackets balanced)."""
+    units, current, depth = [], [], 0
+    for line in text.splitlines():
+        current.append(line)
+        depth += sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
+        if depth <= 0:
+            units.append("\n".join(current))
+            current, depth = [], 0
+    if current:
+        units.append("\n".join(current))
+    return units
+
+
+def _normalise(text):
+    return re.sub(r"\bember\.", "torch.", text)
+
+
+def _close(a, b, rtol, atol):
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+@dataclass
+class TutorialRun:
+    name: str
+    module: str
+    out: str = field(repr=False)        # what the program printed with MODULE
+    ns: dict = field(repr=False)        # its globals after the run
+    ref_out: str = field(repr=False)    # what it printed with PyTorch
+    ref_ns: dict = field(repr=False)
+
+    @property
+    def units(self):
+        return split_units(self.out)
+
+    @property
+    def ref_units(self):
+        return split_units(self.ref_out)
+
+    def compare(self, mode="exact", rtol=1e-6, atol=0.0):
+        """Compare the output with PyTorch's, unit by unit.
+
+        mode is a mode name for every unit, or a function (index of the printed value) ->
+        mode name. Fails with every differing unit listed.
+        """
+        __tracebackhide__ = True
+        mine, ref = self.units, self.ref_units
+        if len(mine) != len(ref):
+            pytest.fail(f"{self.name}: {self.module} printed {len(mine)} values, torch {len(ref)}\n"
+                        f"--- {self.module}:\n{self.out}\n--- torch:\n{self.ref_out}")
+        problems = []
+        for i, (got, want) in enumerate(zip(mine, ref)):
+            m = mode(i) if callable(mode) else mode
+            got_n = _normalise(got)
+            if m == "skip":
+                continue
+            if m == "exact":
+                ok = got_n == want
+            elif m == "layout":
+                ok = layout(got_n) == layout(want)
+            elif m == "approx":
+                a, b = numbers(got_n), numbers(want)
+                ok = (layout(got_n) == layout(want) and len(a) == len(b)
+                      and all(_close(x, y, rtol, atol) for x, y in zip(a, b)))
+            else:
+                raise ValueError(f"unknown compare mode {m!r}")
+            if not ok:
+                extra = f" (rtol={rtol}, atol={atol})" if m == "approx" else ""
+                problems.append(f"printed value #{i} ({m}{extra}):\n"
+                                f"  {self.module}:\n{_indent(got)}\n  torch:\n{_indent(want)}")
+        if problems:
+            pytest.fail(f"{self.name}: output differs from PyTorch's\n" + "\n".join(problems))
+
+
+def _indent(text):
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+@functools.cache
+def _run(name, module):
+    return demo.run_program(name, module)
+
+
+def run_tutorial(name):
+    """The program run with MODULE and with PyTorch (each run once per session)."""
+    out, ns = _run(name, MODULE)
+    ref_out, ref_ns = _run(name, "torch")
+    return TutorialRun(name, MODULE, out, ns, ref_out, ref_ns)
