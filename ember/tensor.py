@@ -9,6 +9,7 @@ from ember.autograd.grad_mode import _GradState
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_base", "_hooks", "__weakref__",
                  "__dict__")
+    _is_node = False  # a leaf stands in the graph for its own gradient accumulator
 
     # -- construction --------------------------------------------------------------------
     def __new__(cls, *args, **kwargs):
@@ -188,8 +189,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(_ops.shape.unbind(self, 0))
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # identity, as torch.Tensor (kept although __eq__ is elementwise)
 
     def __contains__(self, element):
         return bool((self == element).any())
@@ -311,6 +311,11 @@ class Tensor:
 
     # -- autograd ------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        if gradient is None and inputs is None and self.grad_fn is not None and self._data.size == 1:
+            # the common `loss.backward()`: skip the general argument handling
+            _backward_from(self.grad_fn, Tensor._make(_ones_like_scalar(self._data)),
+                           bool(retain_graph) or create_graph, create_graph)
+            return
         from ember import autograd
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -581,6 +586,18 @@ class Tensor:
         return _ops.elementwise.ge(self, other)
 
     def _inplace_binary(self, fn, other):
+        ufunc = _INPLACE_UFUNCS.get(fn)
+        if ufunc is not None and not self._requires_grad:
+            # fastest case (`x.data -= lr * x.grad`): same dtype or a float scalar on a float tensor
+            oc = other.__class__
+            if (oc is Tensor and other._data.dtype is self._data.dtype and not other._requires_grad) or (
+                    oc is float and self._data.dtype.kind == "f"):
+                try:
+                    ufunc(self._data, other._data if oc is Tensor else other, out=self._data)
+                except ValueError:
+                    _ops.elementwise.raise_broadcast_error(self.shape, np.shape(other), inplace=True)
+                self._version[0] += 1
+                return self
         if not _GradState.enabled or not (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             # the common no-grad case (`x.data -= lr * x.grad`, `Z += X`): straight into the storage
             o = other._data if isinstance(other, Tensor) else other
@@ -676,6 +693,18 @@ Tensor.__module__ = "ember"  # prints as <class 'ember.Tensor'>, the way torch.T
 Size.__module__ = "ember"
 from ember.autograd import function as _function  # noqa: E402
 _function.Tensor = Tensor
+_backward_from = _function._backward_from
+_ONES = {}
+
+
+def _ones_like_scalar(a):
+    """The implicit gradient 1 of a one-element output; read-only and shared (nothing writes to it)."""
+    key = (a.shape, a.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = _ONES[key] = np.ones(a.shape, a.dtype)
+        ones.flags.writeable = False
+    return ones
 from ember import ops as _ops  # noqa: E402  (the ops import Tensor from here)
 from ember import creation as _creation  # noqa: E402
 from ember import random as _random  # noqa: E402

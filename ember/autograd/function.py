@@ -13,7 +13,13 @@ Every op is a subclass of `Function`:
 Backward is written with Tensor ops, so with `create_graph=True` the backward pass is itself
 recorded and higher-order gradients come for free (Chainer's FunctionNode idea).
 """
+import numpy as _np
+
 from ember.autograd.grad_mode import _GradState
+
+_ndarray = _np.ndarray
+_asarray = _np.asarray
+_new = object.__new__
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -31,23 +37,62 @@ class Function:
     _hooks = None         # hooks registered on the output tensor (register_hook, retain_grad)
     next = ()             # per input: the input's grad_fn, the leaf Tensor itself, or None
 
+    _holds_state = False  # set per class below: whether release() has anything to free
+    _is_node = True       # graph nodes and leaf Tensors share `next` slots; this tells them apart
+
     @classmethod
     def apply(cls, *inputs, **params):
         fn = cls()
-        out = Tensor._make(fn.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params))
+        if len(inputs) == 2:  # unrolled for the common binary case: no comprehension frames
+            a, b = inputs
+            data = fn.forward(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b,
+                              **params)
+        elif len(inputs) == 1:
+            data = fn.forward(inputs[0]._data, **params)
+        else:
+            data = fn.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
+        if data.__class__ is not _ndarray:  # NumPy returns scalars for 0-d results
+            data = _asarray(data)
+        # Tensor._make, inlined: this is the hottest path in ember
+        out = _new(Tensor)
+        out._data = data
+        out._requires_grad = False
+        out.grad = None
+        out.grad_fn = None
+        out._version = [0]
+        out._base = None
+        out._hooks = None
         if _GradState.enabled:
-            nxt = [(x.grad_fn or x) if isinstance(x, Tensor) and x._requires_grad else None for x in inputs]
-            if any(n is not None for n in nxt):
-                fn.next = nxt
-                if cls.save:
-                    saved = fn._saved = tuple([inputs[i] for i in cls.save])
-                    fn._saved_versions = tuple([t._version[0] if isinstance(t, Tensor) else 0 for t in saved])
-                if cls.save_output:
-                    fn._out_data = out._data
-                    fn._out_version = out._version
-                out._requires_grad = True
-                out.grad_fn = fn
+            for x in inputs:
+                if isinstance(x, Tensor) and x._requires_grad:
+                    fn._connect(inputs, out)
+                    break
         return out
+
+    def _connect(self, inputs, out):
+        """Record this application in the graph: edges to the inputs, and what backward will read."""
+        nxt = []
+        for x in inputs:
+            nxt.append((x.grad_fn or x) if isinstance(x, Tensor) and x._requires_grad else None)
+        self.next = nxt
+        if self.save:
+            saved = []
+            versions = []
+            for i in self.save:
+                t = inputs[i]
+                saved.append(t)
+                versions.append(t._version[0] if isinstance(t, Tensor) else 0)
+            self._saved = saved
+            self._saved_versions = versions
+        if self.save_output:
+            self._out_data = out._data
+            self._out_version = out._version
+        out._requires_grad = True
+        out.grad_fn = self
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._holds_state = bool(cls.save or cls.save_output or cls.stash)
 
     def forward(self, *arrays, **params):
         raise NotImplementedError
@@ -80,7 +125,7 @@ class Function:
 
     def release(self):
         """Drop what backward needed; the graph's shape stays so a second pass can say why it failed."""
-        if self.save or self.save_output or self.stash:
+        if self._holds_state:
             d = self.__dict__
             d.pop("_saved", None)
             d.pop("_out_data", None)
@@ -148,83 +193,141 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     grads = {}            # node or leaf Tensor -> gradient of its output so far
     for root, g in zip(roots, root_grads):
         key = root.grad_fn or root
-        grads[key] = g if key not in grads else grads[key] + g
+        prev = grads.get(key)
+        grads[key] = g if prev is None else prev + g
 
     # count, for each node, how many edges from the reachable graph still owe it a gradient
     pending = {}
-    stack = [k for k in grads if isinstance(k, Function)]
+    stack = [k for k in grads if k._is_node]
     seen = set(stack)
     while stack:
-        node = stack.pop()
-        for child in node.next:
-            if isinstance(child, Function):
+        for child in stack.pop().next:
+            if child is not None and child._is_node:
                 pending[child] = pending.get(child, 0) + 1
                 if child not in seen:
                     seen.add(child)
                     stack.append(child)
 
-    wanted = None
-    if inputs is not None:
-        wanted = {(t.grad_fn or t): None for t in inputs}
-
+    wanted = None if inputs is None else {(t.grad_fn or t): None for t in inputs}
     prev_mode = _GradState.enabled
     _GradState.enabled = create_graph
     try:
-        ready = [n for n in grads if isinstance(n, Function) and n not in pending]
+        ready = [n for n in grads if n._is_node and n not in pending]
         while ready:
             node = ready.pop()
             g = grads.pop(node, None)
-            if g is not None and node._hooks:
-                g = _run_hooks(node._hooks, g)
-            if wanted is not None and node in wanted:
-                wanted[node] = g
+            children = node.next
             if g is not None:
+                if node._hooks:
+                    g = _run_hooks(node._hooks, g)
+                if wanted is not None and node in wanted:
+                    wanted[node] = g
                 if node._released:
                     raise RuntimeError(_FREED_MSG)
                 in_grads = node.backward(g)
-                if type(in_grads) is not tuple:
+                if in_grads.__class__ is not tuple:
                     in_grads = (in_grads,)
-                if not retain_graph:
+                if len(in_grads) < len(children):
+                    in_grads += (None,) * (len(children) - len(in_grads))
+                if not retain_graph and node._holds_state:
                     node.release()
             else:
-                in_grads = ()
-            for i, child in enumerate(node.next):
+                in_grads = (None,) * len(children)
+            for child, gi in zip(children, in_grads):
                 if child is None:
                     continue
-                gi = in_grads[i] if i < len(in_grads) else None
                 if gi is not None:
                     prev = grads.get(child)
                     grads[child] = gi if prev is None else prev + gi
-                if isinstance(child, Function):
+                if child._is_node:
                     left = pending[child] - 1
                     pending[child] = left
-                    if left == 0:
+                    if not left:
                         ready.append(child)
 
         # whatever is left in `grads` belongs to leaves
         for leaf, g in grads.items():
-            if isinstance(leaf, Function):
+            if leaf._is_node:
                 continue
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g)
-            if wanted is not None:
-                if leaf in wanted:
-                    wanted[leaf] = g
-            if accumulate and (inputs is None or leaf in wanted):
+            if wanted is not None and leaf in wanted:
+                wanted[leaf] = g
+            if accumulate and (wanted is None or leaf in wanted):
                 _accumulate(leaf, g, create_graph)
     finally:
         _GradState.enabled = prev_mode
 
-    if wanted is not None:
-        result = []
-        for t in inputs:
-            g = wanted[t.grad_fn or t]
-            if g is None and not allow_unused and not accumulate:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
-            result.append(g)
-        return tuple(result)
-    return None
+    if wanted is None:
+        return None
+    result = []
+    for t in inputs:
+        g = wanted[t.grad_fn or t]
+        if g is None and not allow_unused and not accumulate:
+            raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                               "Set allow_unused=True if this is the desired behavior.")
+        result.append(g)
+    return tuple(result)
+
+
+def _backward_from(root, grad, retain_graph, create_graph):
+    """run_backward for its most common use, `loss.backward()`: one root, every leaf accumulates.
+    The same algorithm with less bookkeeping, since every tiny-tensor training step pays for it."""
+    pending = {}  # node -> edges still owing it a gradient; also marks nodes already visited
+    stack = [root]
+    while stack:
+        for child in stack.pop().next:
+            if child is not None and child._is_node:
+                n = pending.get(child)
+                if n is None:
+                    pending[child] = 1
+                    stack.append(child)
+                else:
+                    pending[child] = n + 1
+
+    grads = {root: grad}
+    leaves = {}
+    ready = [root]
+    prev_mode = _GradState.enabled
+    _GradState.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node, None)
+            if g is not None:
+                if node._hooks:
+                    g = _run_hooks(node._hooks, g)
+                if node._released:
+                    raise RuntimeError(_FREED_MSG)
+                in_grads = node.backward(g)
+                if in_grads.__class__ is not tuple:
+                    in_grads = (in_grads,)
+                if not retain_graph and node._holds_state:
+                    node.release()
+            else:
+                in_grads = ()
+            n_in = len(in_grads)
+            for i, child in enumerate(node.next):
+                if child is None:
+                    continue
+                gi = in_grads[i] if i < n_in else None
+                if child._is_node:
+                    if gi is not None:
+                        prev = grads.get(child)
+                        grads[child] = gi if prev is None else prev + gi
+                    left = pending[child] - 1
+                    pending[child] = left
+                    if not left:
+                        ready.append(child)
+                elif gi is not None:
+                    prev = leaves.get(child)
+                    leaves[child] = gi if prev is None else prev + gi
+        for leaf, g in leaves.items():
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g)
+            _accumulate(leaf, g, create_graph)
+    finally:
+        _GradState.enabled = prev_mode
 
 
 def _run_hooks(hooks, g):
@@ -236,7 +339,7 @@ def _run_hooks(hooks, g):
 
 
 def _accumulate(leaf, g, create_graph):
-    if g.shape != leaf.shape:
+    if g._data.shape != leaf._data.shape:
         raise RuntimeError(f"Function returned an invalid gradient - got {list(g.shape)} but expected shape "
                            f"compatible with {list(leaf.shape)}")
     if leaf.grad is None:

@@ -45,6 +45,12 @@ def _bind_methods():
         fn = _lookup(name)
         setattr(Tensor, name + "_", _make_inplace(fn, name + "_"))
     Tensor.rsub = elementwise.rsub
+    # operators go straight to the op functions: one Python call less on every arithmetic expression
+    Tensor.__add__ = Tensor.__radd__ = elementwise.add
+    Tensor.__mul__ = Tensor.__rmul__ = elementwise.mul
+    Tensor.__sub__ = elementwise.sub
+    Tensor.__truediv__ = elementwise.div
+    Tensor.__pow__ = elementwise.pow
     Tensor.where = lambda self, condition, other: elementwise.where(condition, self, other)
     Tensor.absolute_ = Tensor.abs_
     Tensor.negative_ = Tensor.neg_

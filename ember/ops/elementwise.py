@@ -12,6 +12,7 @@ from ember.backend import dtypes as _dt
 from ember.tensor import Tensor
 
 _PY_SCALARS = (bool, int, float)
+_KIND = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's promotion categories by NumPy kind
 
 
 # -- operand preparation ---------------------------------------------------------------------
@@ -19,6 +20,17 @@ _PY_SCALARS = (bool, int, float)
 def _operands(a, b, wrap=True):
     """Bring two operands to PyTorch's result dtype. Python scalars stay scalars: NumPy keeps the
     tensor's dtype for them (NEP 50), which is PyTorch's rule within a category."""
+    if a.__class__ is Tensor:
+        # fast paths for the common cases, which need no conversion at all
+        cb = b.__class__
+        if cb is Tensor:
+            if a._data.dtype is b._data.dtype:
+                return a, b
+        elif cb is float:
+            if a._data.dtype.kind == "f":
+                return a, b
+        elif cb is int and a._data.dtype.kind == "f":
+            return a, b
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             if a._data.dtype is b._data.dtype or a._data.dtype == b._data.dtype:
@@ -55,7 +67,7 @@ def _scalar_for(t, s):
 
 def _with_scalar(t, s):
     """Lift an integer/bool tensor when the scalar is of a higher category (int tensor * 2.5 → float)."""
-    kind = t.dtype._kind
+    kind = _KIND[t._data.dtype.kind]
     ts = type(s)
     if ts is float:
         if kind < 2:
@@ -86,7 +98,7 @@ def _float_operands(a, b):
     """True division and friends: integer inputs compute in the default float dtype."""
     a, b = _operands(a, b, wrap=False)
     t = a if isinstance(a, Tensor) else b
-    if t.dtype._kind < 2:
+    if t._data.dtype.kind != "f":
         f = _dt.get_default_dtype()
         a = cast(a, f) if isinstance(a, Tensor) else a
         b = cast(b, f) if isinstance(b, Tensor) else b
@@ -108,7 +120,8 @@ def raise_broadcast_error(shape_a, shape_b, inplace=False):
     raise RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast together")
 
 
-def _binary(cls, a, b, **params):
+def _apply_binary(cls, a, b, **params):
+    """cls.apply(a, b), translating NumPy's broadcast failure into PyTorch's message."""
     try:
         return cls.apply(a, b, **params)
     except ValueError:
@@ -197,25 +210,30 @@ def clone(input, memory_format=None):
 
 class Add(Function):
     def forward(self, a, b, alpha=1):
-        self.shapes = (np.shape(a), np.shape(b))
+        self.shapes = (_shape_of(a), _shape_of(b))
         self.alpha = alpha
         return a + b if alpha == 1 else a + alpha * b
 
     def backward(self, grad):
         sa, sb = self.shapes
-        gb = grad if self.alpha == 1 else grad * self.alpha
-        return sum_to(grad, sa), sum_to(gb, sb)
+        ga = sum_to(grad, sa) if self.next[0] is not None else None
+        gb = None
+        if self.next[1] is not None:
+            gb = sum_to(grad if self.alpha == 1 else grad * self.alpha, sb)
+        return ga, gb
 
 
 class Sub(Function):
     def forward(self, a, b, alpha=1):
-        self.shapes = (np.shape(a), np.shape(b))
+        self.shapes = (_shape_of(a), _shape_of(b))
         self.alpha = alpha
         return a - b if alpha == 1 else a - alpha * b
 
     def backward(self, grad):
         sa, sb = self.shapes
-        return sum_to(grad, sa), sum_to(-grad if self.alpha == 1 else grad * -self.alpha, sb)
+        ga = sum_to(grad, sa) if self.next[0] is not None else None
+        gb = sum_to(-grad if self.alpha == 1 else grad * -self.alpha, sb) if self.next[1] is not None else None
+        return ga, gb
 
 
 class Rsub(Sub):
@@ -267,6 +285,10 @@ class Div(Function):
 
 def _shape(x):
     return x._data.shape if isinstance(x, Tensor) else ()
+
+
+def _shape_of(a):
+    return a.shape if a.__class__ is np.ndarray else ()
 
 
 class Pow(Function):
@@ -386,27 +408,55 @@ class Minimum(Function):
         return ga, gb
 
 
+def _fast_binary(cls, general):
+    """The op `general`, with a short path for the most common call: a float tensor with a float
+    tensor of the same dtype, or with a Python number. Those need no promotion and no checks, so
+    they go straight to the op (this is what keeps tiny-tensor loops cheap)."""
+    apply = cls.apply
+
+    def op(input, other, **kwargs):
+        if not kwargs and input.__class__ is Tensor and input._data.dtype.kind == "f":
+            oc = other.__class__
+            if oc is float or oc is int or (oc is Tensor and other._data.dtype is input._data.dtype):
+                try:
+                    return apply(input, other)
+                except ValueError:
+                    _check_broadcast(input, other)
+                    raise
+        return general(input, other, **kwargs)
+    op.__name__ = general.__name__
+    op.__doc__ = general.__doc__
+    op.__wrapped__ = general
+    return op
+
+
 def add(input, other, *, alpha=1, out=None):
     a, b = _operands(input, other)
     if alpha != 1 and isinstance(a, Tensor) and a.dtype._kind < 2 and isinstance(alpha, float):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
     if a.__class__ is Tensor and b.__class__ is Tensor and a.dtype is _dt.bool_ and alpha != 1:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    return _out(_binary(Add, a, b, alpha=alpha) if alpha != 1 else _binary(Add, a, b), out)
+    r = _apply_binary(Add, a, b, alpha=alpha) if alpha != 1 else _apply_binary(Add, a, b)
+    return r if out is None else _out(r, out)
+
+
+add = _fast_binary(Add, add)
 
 
 def sub(input, other, *, alpha=1, out=None):
     a, b = input, other
-    if _is_bool(a) and _is_bool(b):
+    if _any_bool(a, b) and _is_bool(a) and _is_bool(b):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
                            "or `logical_xor()` operator instead.")
-    if _is_bool(a) or _is_bool(b):
+    if _any_bool(a, b):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
     a, b = _operands(a, b)
-    return _out(_binary(Sub, a, b, alpha=alpha) if alpha != 1 else _binary(Sub, a, b), out)
+    r = _apply_binary(Sub, a, b, alpha=alpha) if alpha != 1 else _apply_binary(Sub, a, b)
+    return r if out is None else _out(r, out)
 
 
+sub = _fast_binary(Sub, sub)
 subtract = sub
 
 
@@ -414,7 +464,13 @@ def rsub(input, other, alpha=1):
     if _is_bool(input) or _is_bool(other):
         return sub(other, input, alpha=alpha)  # raises PyTorch's error for bool operands
     a, b = _operands(input, other)
-    return _binary(Rsub, a, b, alpha=alpha) if alpha != 1 else _binary(Rsub, a, b)
+    return _apply_binary(Rsub, a, b, alpha=alpha) if alpha != 1 else _apply_binary(Rsub, a, b)
+
+
+def _any_bool(a, b):
+    if a.__class__ is Tensor and (b.__class__ is float or b.__class__ is int):  # the usual case, in one look
+        return a._data.dtype.kind == "b"
+    return _is_bool(a) or _is_bool(b)
 
 
 def _is_bool(x):
@@ -423,16 +479,24 @@ def _is_bool(x):
 
 def mul(input, other, *, out=None):
     a, b = _operands(input, other)
-    return _out(_binary(Mul, a, b), out)
+    r = _apply_binary(Mul, a, b)
+    return r if out is None else _out(r, out)
 
 
+mul = _fast_binary(Mul, mul)
 multiply = mul
 
 
 def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is None:
-        a, b = _float_operands(input, other)
-        return _out(_binary(Div, a, b), out)
+        if input.__class__ is Tensor and input._data.dtype.kind == "f" and (
+                other.__class__ is float or other.__class__ is int or (
+                other.__class__ is Tensor and other._data.dtype is input._data.dtype)):
+            a, b = input, other
+        else:
+            a, b = _float_operands(input, other)
+        r = _apply_binary(Div, a, b)
+    return r if out is None else _out(r, out)
     if rounding_mode == "floor":
         return _out(floor_divide(input, other), out)
     if rounding_mode == "trunc":
@@ -445,6 +509,7 @@ def div(input, other, *, rounding_mode=None, out=None):
                        f"'{rounding_mode}'")
 
 
+div = _fast_binary(Div, div)
 divide = true_divide = div
 
 
@@ -454,12 +519,14 @@ def _arr(x):
 
 def floor_divide(input, other, *, out=None):
     a, b = _operands(input, other)
-    return _out(_binary(FloorDivide, a, b), out)
+    r = _apply_binary(FloorDivide, a, b)
+    return r if out is None else _out(r, out)
 
 
 def remainder(input, other, *, out=None):
     a, b = _operands(input, other)
-    return _out(_binary(Remainder, a, b), out)
+    r = _apply_binary(Remainder, a, b)
+    return r if out is None else _out(r, out)
 
 
 def fmod(input, other):
@@ -469,10 +536,14 @@ def fmod(input, other):
 
 def pow(input, exponent, *, out=None):
     a, b = _operands(input, exponent, wrap=False)
-    if _is_bool(a) and (_is_bool(b) or type(b) is bool):
+    if a.__class__ is Tensor and a._data.dtype.kind == "b" and (_is_bool(b) or type(b) is bool):
         # bool ** bool stays bool in PyTorch: x ** y is x or not y
         return _out(Tensor._make(np.logical_or(a._data, np.logical_not(_arr(b)))), out)
-    return _out(_binary(Pow, a, b), out)
+    r = _apply_binary(Pow, a, b)
+    return r if out is None else _out(r, out)
+
+
+pow = _fast_binary(Pow, pow)
 
 
 def float_power(input, exponent):
@@ -486,12 +557,14 @@ def square(input):
 
 def maximum(input, other, *, out=None):
     a, b = _operands(input, other)
-    return _out(_binary(Maximum, a, b), out)
+    r = _apply_binary(Maximum, a, b)
+    return r if out is None else _out(r, out)
 
 
 def minimum(input, other, *, out=None):
     a, b = _operands(input, other)
-    return _out(_binary(Minimum, a, b), out)
+    r = _apply_binary(Minimum, a, b)
+    return r if out is None else _out(r, out)
 
 
 fmax = maximum
