@@ -96,3 +96,8 @@ def get_num_threads():
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
     pass  # every ember op is deterministic already
+
+
+from ember import nn, optim  # noqa: E402,F401  (torch.nn and torch.optim are attributes after `import torch`)
+from ember.serialization import save, load  # noqa: E402,F401
+from ember._summary import summary  # noqa: E402,F401

@@ -384,6 +384,11 @@ class Tensor:
             alias._requires_grad = self._requires_grad
             alias.grad_fn = self.grad_fn
             result = op(alias, *args, **kwargs)
+            saved = result.grad_fn.__dict__.get("_saved", ()) if result.grad_fn is not None else ()
+            if any(t is alias for t in saved):
+                # backward needs the old values, which the write below destroys: keep them apart
+                alias._data = self._data.copy()
+                alias._version = [self._version[0]]
             _ops.elementwise.check_inplace_dtype(result.dtype, self.dtype)
             np.copyto(self._data, result._data, casting="unsafe")
             self._version[0] += 1

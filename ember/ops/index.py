@@ -437,3 +437,26 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be smaller than num_classes." if idx.size and idx.max() >= num_classes
                            else "Class values must be non-negative.")
     return Tensor._make((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+class Embedding(Function):
+    """Rows of a weight table; the gradient adds up per row and skips padding_idx."""
+
+    def forward(self, weight, index, padding_idx, scale_grad_by_freq=False):
+        if index.size and (index.min() < 0 or index.max() >= weight.shape[0]):
+            raise IndexError("index out of range in self")
+        self.index, self.padding_idx, self.rows = index, padding_idx, weight.shape[0]
+        self.scale_grad_by_freq = scale_grad_by_freq
+        return weight[index]
+
+    def backward(self, grad):
+        g = grad._data.reshape(-1, grad.shape[-1])
+        idx = self.index.reshape(-1)
+        out = np.zeros((self.rows, g.shape[1]), g.dtype)
+        if self.scale_grad_by_freq:
+            counts = np.bincount(idx, minlength=self.rows)
+            g = g / counts[idx][:, None].astype(g.dtype)
+        np.add.at(out, idx, g)
+        if self.padding_idx is not None:
+            out[self.padding_idx] = 0
+        return Tensor._make(out)

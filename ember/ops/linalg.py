@@ -143,3 +143,41 @@ def einsum(equation, *operands):
     if any(op.requires_grad for op in operands):
         raise NotImplementedError("ember's einsum has no gradient yet; use matmul/sum instead")
     return Tensor._make(np.einsum(equation, *[op._data for op in operands]))
+
+
+class Linear(Function):
+    """y = x W^T + b as one op: one GEMM forward, two GEMMs (and a column sum) backward."""
+    save = (0, 1)
+
+    @classmethod
+    def _node_name(cls):
+        return "AddmmBackward0"
+
+    def forward(self, x, w, b):
+        self.has_bias = b is not None
+        out = np.matmul(x, w.T)
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, grad):
+        x, w = self.saved_tensors
+        gx = gw = gb = None
+        if self.next[0] is not None:
+            gx = matmul(grad, w)
+        if self.next[1] is not None:
+            g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+            x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+            gw = matmul(g2.t(), x2)
+        if self.has_bias and self.next[2] is not None:
+            gb = grad.sum(tuple(range(grad.ndim - 1))) if grad.ndim > 1 else grad
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    if input.shape[-1] != weight.shape[-1] if weight.ndim else True:
+        lead = input.shape[:-1].numel() if input.ndim > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lead}x{input.shape[-1]} and "
+                           f"{'x'.join(map(str, reversed(weight.shape)))})")
+    _check_same_dtype(input, weight)
+    return Linear.apply(input, weight, bias)

@@ -608,3 +608,49 @@ def atleast_1d(input):
 
 def atleast_2d(input):
     return reshape(input, 1, -1) if input.ndim <= 1 else input
+
+
+class ConstantPad(Function):
+    def forward(self, a, pad, value):
+        self.pad = pad
+        return np.pad(a, pad, constant_values=value)
+
+    def backward(self, grad):
+        idx = tuple(slice(lo, grad.shape[i] - hi) for i, (lo, hi) in enumerate(self.pad))
+        return grad[idx]
+
+
+def pad(input, pad, mode="constant", value=None):
+    """F.pad: `pad` lists (left, right) amounts from the last dimension backwards; negative crops."""
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    n = len(pad) // 2
+    if n > input.ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.ndim}")
+    widths = [(0, 0)] * input.ndim
+    for i in range(n):
+        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if any(lo < 0 or hi < 0 for lo, hi in widths):
+        # negative padding crops: crop first, then pad what is left
+        crop = tuple(slice(-lo if lo < 0 else 0, s + hi if hi < 0 else s) for (lo, hi), s in zip(widths, input.shape))
+        input = input[crop]
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+    if mode == "constant":
+        return ConstantPad.apply(input, pad=tuple(widths), value=0 if value is None else value)
+    from ember.ops.index import getitem
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
+    if np_mode is None:
+        raise NotImplementedError(f"Unsupported padding mode: {mode}")
+    # pad the index grid, then gather: differentiable through indexing
+    out = input
+    for d, (lo, hi) in enumerate(widths):
+        if lo or hi:
+            if mode == "reflect" and (lo >= input.shape[d] or hi >= input.shape[d]):
+                raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input "
+                                   f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of input "
+                                   f"{list(input.shape)}")
+            idx = np.pad(np.arange(out.shape[d]), (lo, hi), mode=np_mode)
+            key = (slice(None),) * d + (Tensor._make(idx),)
+            out = getitem(out, key)
+    return out
