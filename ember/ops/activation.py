@@ -24,8 +24,9 @@ class Softmax(Function):
 
     def forward(self, a, dim):
         self.dim = dim
-        e = np.exp(a - np.max(a, axis=dim, keepdims=True)) if a.size else a.copy()
-        e /= np.sum(e, axis=dim, keepdims=True)
+        with np.errstate(over="ignore", invalid="ignore"):  # ±3e38 inputs: inf-inf is PyTorch's nan, silently
+            e = np.exp(a - np.max(a, axis=dim, keepdims=True)) if a.size else a.copy()
+            e /= np.sum(e, axis=dim, keepdims=True)
         return e
 
     def backward(self, grad):
@@ -40,8 +41,9 @@ class LogSoftmax(Function):
         self.dim = dim
         if not a.size:
             return a.copy()
-        shifted = a - np.max(a, axis=dim, keepdims=True)
-        shifted -= np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        with np.errstate(over="ignore", invalid="ignore"):
+            shifted = a - np.max(a, axis=dim, keepdims=True)
+            shifted -= np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         return shifted
 
     def backward(self, grad):

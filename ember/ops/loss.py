@@ -23,6 +23,19 @@ def _reduction(size_average, reduce, reduction):
     return "mean" if size_average else "sum"
 
 
+def _type_word(d):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[d.name]
+
+
+def _weighted_mean(total, weight_sum):
+    """total / weight_sum, except that when every target is ignored the loss is nan (as in PyTorch)
+    while the gradient stays zero instead of 0/0."""
+    if float(weight_sum) == 0.0:
+        return total + float("nan")
+    return total / weight_sum
+
+
 def _reduce(loss, reduction):
     if reduction == "mean":
         return loss.mean()
@@ -153,8 +166,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if target.dtype._kind == 2:
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
-    if target.dtype._kind != 1:
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+    if target.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_word(target.dtype)}")
     _check_targets(input, target)
     if weight is None and label_smoothing == 0.0:
         rows = _class_last(input)
@@ -178,9 +191,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if reduction == "mean":
         if weight is not None:
             kept = target[~ignored]
-            smooth = smooth.sum() / weight[kept].sum()
+            smooth = _weighted_mean(smooth.sum(), weight[kept].sum())
         else:
-            smooth = smooth.sum() / (~ignored).sum()
+            smooth = _weighted_mean(smooth.sum(), (~ignored).sum())
     elif reduction == "sum":
         smooth = smooth.sum()
     return (1 - label_smoothing) * loss + smooth * (label_smoothing / c)
@@ -226,7 +239,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         w = w * weight[safe]
     losses = -picked * w
     if reduction == "mean":
-        return losses.sum() / w.sum()
+        return _weighted_mean(losses.sum(), w.sum())
     return _reduce(losses, reduction)
 
 

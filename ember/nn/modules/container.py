@@ -155,9 +155,6 @@ class ModuleList(Module):
         del self[key]
         return v
 
-    def forward(self, *args):
-        raise NotImplementedError("ModuleList is a container; call its modules instead")
-
     def __repr__(self):
         # runs of identical children print once, as "(0-2): 3 x Linear(...)"
         reprs = [repr(m) for m in self]
@@ -221,15 +218,14 @@ class ModuleDict(Module):
         for key, module in items:
             self[key] = module
 
-    def forward(self, *args):
-        raise NotImplementedError("ModuleDict is a container; call its modules instead")
 
 
-def _param_summary(p):
+def _param_summary(p, type_name=False):
     if isinstance(p, Tensor):
         size = "x".join(str(s) for s in p.shape)
         kind = "Parameter containing: " if isinstance(p, Parameter) else "Tensor containing: "
-        return f"{kind}[{p.dtype} of size {size}]"
+        # PyTorch's ParameterList names the dtype, its ParameterDict the legacy tensor type
+        return f"{kind}[{p.type() if type_name else p.dtype} of size {size}]"
     return repr(p)
 
 
@@ -275,7 +271,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(f"  ({i}): {_param_summary(p)}" for i, p in enumerate(self))
+        return "\n".join(f"    ({i}): {_param_summary(p)}" for i, p in enumerate(self))
 
     def __repr__(self):
         body = self.extra_repr()
@@ -341,7 +337,7 @@ class ParameterDict(Module):
             self[k] = v
 
     def extra_repr(self):
-        return "\n".join(f"  ({k}): {_param_summary(p)}" for k, p in self.items())
+        return "\n".join(f"    ({k}): {_param_summary(p, type_name=True)}" for k, p in self.items())
 
     def __repr__(self):
         body = self.extra_repr()

@@ -101,7 +101,8 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._discard(name)
+            if name not in params:  # a replaced parameter keeps its place in the order
+                self._discard(name)
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
@@ -114,7 +115,8 @@ class Module:
         if isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._discard(name)
+            if name not in modules:  # a replaced child keeps its place, so forward order stays
+                self._discard(name)
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -218,6 +220,8 @@ class Module:
     def get_parameter(self, target):
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
         if name not in mod._parameters:
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return mod._parameters[name]
@@ -428,13 +432,9 @@ class Module:
                 continue
             value = state_dict[key]
             if not isinstance(value, Tensor):
-                if hasattr(value, "__array__"):
-                    from ember.creation import tensor
-                    value = tensor(value)
-                else:
-                    error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
-                                      f'Tensor-like object from checkpoint but received {type(value)}')
-                    continue
+                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
+                                  f'Tensor-like object from checkpoint but received {type(value)}')
+                continue
             if value.shape != param.shape:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
                                   f"checkpoint, the shape in current model is {param.shape}.")
@@ -476,7 +476,7 @@ class Module:
         if errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(errors)))
-        return _IncompatibleKeys(missing if strict else [], unexpected if strict else [])
+        return _IncompatibleKeys(missing, unexpected)
 
     def register_load_state_dict_pre_hook(self, hook):
         handle = _RemovableHandle(self._load_state_dict_pre_hooks)
