@@ -402,7 +402,8 @@ class Tensor:
         return self
 
     def zero_(self):
-        self._check_inplace()
+        if self._requires_grad:
+            self._check_inplace()
         self._data[...] = 0
         self._version[0] += 1
         return self

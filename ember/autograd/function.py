@@ -65,16 +65,25 @@ class Function:
         if _GradState.enabled:
             for x in inputs:
                 if isinstance(x, Tensor) and x._requires_grad:
-                    fn._connect(inputs, out)
                     break
+            else:
+                return out
+            fn.record(inputs, out)
         return out
 
-    def _connect(self, inputs, out):
-        """Record this application in the graph: edges to the inputs, and what backward will read."""
+    def record(self, inputs, out):
+        """Put this application in the graph: edges to the inputs, what backward reads, out.grad_fn."""
         nxt = []
         for x in inputs:
             nxt.append((x.grad_fn or x) if isinstance(x, Tensor) and x._requires_grad else None)
         self.next = nxt
+        if self._holds_state:
+            self._keep(inputs, out)
+        out._requires_grad = True
+        out.grad_fn = self
+
+    def _keep(self, inputs, out):
+        """Keep what backward will read: the saved inputs (with their versions) and the output."""
         if self.save:
             saved = []
             versions = []
@@ -87,8 +96,6 @@ class Function:
         if self.save_output:
             self._out_data = out._data
             self._out_version = out._version
-        out._requires_grad = True
-        out.grad_fn = self
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -8,8 +8,13 @@ import builtins
 import numpy as np
 
 from ember.autograd.function import Function
+from ember.autograd.grad_mode import _GradState
 from ember.backend import dtypes as _dt
 from ember.tensor import Tensor
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+_new = object.__new__
 
 _PY_SCALARS = (bool, int, float)
 _KIND = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's promotion categories by NumPy kind
@@ -210,7 +215,7 @@ def clone(input, memory_format=None):
 
 class Add(Function):
     def forward(self, a, b, alpha=1):
-        self.shapes = (_shape_of(a), _shape_of(b))
+        self.shapes = (a.shape if a.__class__ is _ndarray else (), b.shape if b.__class__ is _ndarray else ())
         self.alpha = alpha
         return a + b if alpha == 1 else a + alpha * b
 
@@ -225,7 +230,7 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, a, b, alpha=1):
-        self.shapes = (_shape_of(a), _shape_of(b))
+        self.shapes = (a.shape if a.__class__ is _ndarray else (), b.shape if b.__class__ is _ndarray else ())
         self.alpha = alpha
         return a - b if alpha == 1 else a - alpha * b
 
@@ -287,9 +292,6 @@ def _shape(x):
     return x._data.shape if isinstance(x, Tensor) else ()
 
 
-def _shape_of(a):
-    return a.shape if a.__class__ is np.ndarray else ()
-
 
 class Pow(Function):
     save = (0, 1)
@@ -316,7 +318,7 @@ class Pow(Function):
         ga = gb = None
         if self.next[0] is not None:
             if self.scalar_exponent:
-                ga = grad * (a * 2.0) if b == 2 else (grad * b * a ** (b - 1) if b != 0 else grad * 0)
+                ga = PowScalarGrad.apply(grad, a, exponent=b)
             else:
                 ga = sum_to(grad * b * a ** (b - 1), _shape(a))
         if self.next[1] is not None:
@@ -328,6 +330,29 @@ class Pow(Function):
                 gb = where((a == 0) & (b >= 0), 0.0, gb)
             gb = sum_to(gb, _shape(b))
         return ga, gb
+
+
+class PowScalarGrad(Function):
+    """grad * c * a**(c-1), the derivative of a**c for a number c, as one op. It is an op of its own
+    (with a backward) so that second derivatives of powers still work."""
+    save = (0, 1)
+
+    def forward(self, g, a, exponent):
+        self.exponent = exponent
+        if exponent == 2:
+            return g * (a + a)
+        if exponent == 0:
+            return g * 0
+        return g * (exponent * a ** (exponent - 1))
+
+    def backward(self, grad):
+        g, a = self.saved_tensors
+        c = self.exponent
+        gg = PowScalarGrad.apply(grad, a, exponent=c) if self.next[0] is not None else None
+        ga = None
+        if self.next[1] is not None:
+            ga = grad * g * (c * (c - 1)) * a ** (c - 2) if c not in (0, 1) else grad * 0
+        return gg, ga
 
 
 class Neg(Function):
@@ -411,18 +436,36 @@ class Minimum(Function):
 def _fast_binary(cls, general):
     """The op `general`, with a short path for the most common call: a float tensor with a float
     tensor of the same dtype, or with a Python number. Those need no promotion and no checks, so
-    they go straight to the op (this is what keeps tiny-tensor loops cheap)."""
-    apply = cls.apply
-
+    they run the op right here: this is Function.apply specialised to two operands, and it is
+    what keeps tiny-tensor loops cheap."""
     def op(input, other, **kwargs):
         if not kwargs and input.__class__ is Tensor and input._data.dtype.kind == "f":
             oc = other.__class__
-            if oc is float or oc is int or (oc is Tensor and other._data.dtype is input._data.dtype):
-                try:
-                    return apply(input, other)
-                except ValueError:
-                    _check_broadcast(input, other)
-                    raise
+            if oc is float or oc is int:
+                b = other
+            elif oc is Tensor and other._data.dtype is input._data.dtype:
+                b = other._data
+            else:
+                return general(input, other, **kwargs)
+            fn = cls()
+            try:
+                data = fn.forward(input._data, b)
+            except ValueError:
+                _check_broadcast(input, other)
+                raise
+            if data.__class__ is not _ndarray:
+                data = _asarray(data)
+            out = _new(Tensor)
+            out._data = data
+            out._requires_grad = False
+            out.grad = None
+            out.grad_fn = None
+            out._version = [0]
+            out._base = None
+            out._hooks = None
+            if _GradState.enabled and (input._requires_grad or (oc is Tensor and other._requires_grad)):
+                fn.record((input, other), out)
+            return out
         return general(input, other, **kwargs)
     op.__name__ = general.__name__
     op.__doc__ = general.__doc__
