@@ -204,6 +204,11 @@ def cmd_train(args):
     shuffle_gen = ember.Generator().manual_seed(args.seed)
     model = _build(spec)
     optimizer = _optimizer(model, opt_name, lr, momentum, weight_decay)
+    schedule = args.schedule or spec.schedule
+    scheduler = None
+    if schedule == "cosine":  # anneal to zero over the run: the last epochs settle instead of jitter
+        from ember.optim.lr_scheduler import CosineAnnealingLR
+        scheduler = CosineAnnealingLR(optimizer, T_max=epochs)
     history, start_epoch = [], 0
 
     if args.resume:
@@ -215,6 +220,8 @@ def cmd_train(args):
                            f"not {args.model} on {args.dataset}")
         model.load_state_dict(ckpt["state_dict"])
         optimizer.load_state_dict(ckpt["optimizer"])
+        if scheduler is not None and ckpt.get("scheduler") is not None:
+            scheduler.load_state_dict(ckpt["scheduler"])
         shuffle_gen.set_state(ckpt["shuffle_rng"])
         ember.set_rng_state(ckpt["global_rng"])
         history = ckpt["history"]
@@ -254,6 +261,8 @@ def cmd_train(args):
         if hasattr(bar, "close"):
             bar.close()
         train_time = time.perf_counter() - t0
+        if scheduler is not None:
+            scheduler.step()
         test_acc = _evaluate(model, test_loader)
         record = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
                   "test_acc": test_acc, "time_s": round(time.perf_counter() - t0, 3),
@@ -264,14 +273,20 @@ def cmd_train(args):
               f"({record['images_per_s']:.0f} img/s)", flush=True)
         ember.save({"format": "ember-checkpoint-1", "model": args.model, "dataset": args.dataset,
                     "input_size": list(size), "epoch": epoch, "state_dict": model.state_dict(),
-                    "optimizer": optimizer.state_dict(), "shuffle_rng": shuffle_gen.get_state(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                    "shuffle_rng": shuffle_gen.get_state(),
                     "global_rng": ember.get_rng_state(), "history": history}, ckpt_path)
         metrics = {"model": args.model, "dataset": args.dataset, "epochs": history,
                    "final_test_acc": test_acc, "settings": {"batch_size": batch_size, "lr": lr, "optimizer": opt_name,
                                                            "momentum": momentum, "weight_decay": weight_decay,
-                                                           "seed": args.seed, "input_size": list(size)}}
+                                                           "seed": args.seed, "input_size": list(size),
+                                                           "schedule": schedule}}
         _write_json(os.path.join(out, "metrics.json"), metrics)
         _plot(os.path.join(out, "curves.png"), history)
+        if args.stop_after is not None and epoch >= args.stop_after:
+            print(f"stopping after epoch {epoch} as asked; continue with --resume")
+            return 0
 
     final = history[-1]["test_acc"] if history else float("nan")
     total = sum(h["time_s"] for h in history)
@@ -396,6 +411,7 @@ def _parser():
     t.add_argument("--optimizer", choices=["sgd", "adam"])
     t.add_argument("--momentum", type=float)
     t.add_argument("--weight-decay", type=float)
+    t.add_argument("--schedule", choices=["none", "cosine"], help="learning-rate schedule over the epochs")
     t.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"), help="input size (default: the model's)")
     t.add_argument("--augment", action="store_true", help="random 2-pixel shifts of the training images")
     t.add_argument("--seed", type=int, default=0)
@@ -405,6 +421,7 @@ def _parser():
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     _data_args(t)
     t.add_argument("--limit-train", type=int, help=argparse.SUPPRESS)
+    t.add_argument("--stop-after", type=int, help=argparse.SUPPRESS)  # simulates an interruption (tests)
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     t.set_defaults(fn=cmd_train)
 

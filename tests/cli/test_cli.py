@@ -78,7 +78,8 @@ def test_resume_reaches_the_same_weights(tmp_path):
     straight = tmp_path / "straight"
     assert run("train", "lenet", "--epochs", 2, "--out", straight, *SMALL)[0] == 0
     split = tmp_path / "split"
-    assert run("train", "lenet", "--epochs", 1, "--out", split, *SMALL)[0] == 0
+    # an interrupted run: the same command, stopped after its first epoch's checkpoint
+    assert run("train", "lenet", "--epochs", 2, "--stop-after", 1, "--out", split, *SMALL)[0] == 0
     code, stdout, _ = run("train", "lenet", "--epochs", 2, "--resume", "--out", split, *SMALL)
     assert code == 0 and "resuming lenet on mnist after epoch 1" in stdout
     a, b = weights(straight / "checkpoint.pt"), weights(split / "checkpoint.pt")

@@ -264,7 +264,7 @@ class ModelSpec:
     train it; otherwise settings that reach good accuracy on MNIST quickly on a CPU)."""
 
     def __init__(self, build, input_size, epochs, batch_size, lr, optimizer="sgd", momentum=0.0,
-                 weight_decay=0.0, init=None, description=""):
+                 weight_decay=0.0, init=None, schedule="none", description=""):
         self.build = build
         self.input_size = input_size      # (H, W) the images are resized to
         self.epochs = epochs
@@ -274,6 +274,7 @@ class ModelSpec:
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.init = init                  # 'xavier' re-initialises Linear/Conv2d weights as D2L does
+        self.schedule = schedule          # 'cosine' anneals the learning rate to zero over the epochs
         self.description = description or (build.__doc__ or "").strip().split("\n")[0]
 
 
@@ -281,8 +282,8 @@ MODELS = OrderedDict([
     ("softmax", ModelSpec(softmax_regression, (28, 28), 10, 256, 0.1)),
     ("mlp", ModelSpec(mlp, (28, 28), 10, 256, 0.1)),
     ("dnn", ModelSpec(dnn, (28, 28), 10, 64, 0.01, momentum=0.5)),
-    ("lenet", ModelSpec(lenet, (28, 28), 12, 128, 0.003, optimizer="adam", init="xavier")),
-    ("lenet5", ModelSpec(lenet5, (28, 28), 10, 128, 0.003, optimizer="adam")),
+    ("lenet", ModelSpec(lenet, (28, 28), 12, 128, 0.003, optimizer="adam", init="xavier", schedule="cosine")),
+    ("lenet5", ModelSpec(lenet5, (28, 28), 10, 128, 0.003, optimizer="adam", schedule="cosine")),
     ("lenet-bn", ModelSpec(lenet_bn, (28, 28), 10, 256, 1.0)),
     ("alexnet", ModelSpec(alexnet, (224, 224), 10, 128, 0.01)),
     ("vgg11", ModelSpec(lambda num_classes=10, in_channels=1: vgg11(num_classes, in_channels, ratio=4),
