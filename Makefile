@@ -4,21 +4,25 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo tutorials test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# The main job: train LeNet on MNIST with the defaults and print the test accuracy.
+# Benchmarks and training run without the machine's OPENBLAS_* overrides (they halve NumPy's GEMM speed).
 demo: $(STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV)/bin/ember train lenet --dataset mnist
+
+# The tutorials' tensor/autograd programs, one after another.
+tutorials: $(STAMP)
 	$(PY) examples/demo.py
 
 test: $(STAMP)
 	$(PY) -m pytest
 
-# Benchmarks run without the machine's OPENBLAS_* overrides (they halve NumPy's GEMM speed).
 bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) bench/run.py
 

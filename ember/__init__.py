@@ -19,6 +19,7 @@ from ember.ops.reduce import *  # noqa: F401,F403
 from ember.ops.linalg import *  # noqa: F401,F403
 from ember.ops.index import *  # noqa: F401,F403
 from ember.ops.elementwise import abs, pow, round, clamp, where  # noqa: F401  (shadow builtins on purpose)
+from ember.ops.activation import softmax, log_softmax  # noqa: F401  (torch.softmax, torch.log_softmax)
 from ember.ops.reduce import sum, max, min, all, any  # noqa: F401
 from ember.creation import (  # noqa: F401
     tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, zeros_like, ones_like, empty_like, full_like,
@@ -101,3 +102,4 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 from ember import nn, optim  # noqa: E402,F401  (torch.nn and torch.optim are attributes after `import torch`)
 from ember.serialization import save, load  # noqa: E402,F401
 from ember._summary import summary  # noqa: E402,F401
+from ember import utils  # noqa: E402,F401

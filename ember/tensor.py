@@ -329,16 +329,12 @@ class Tensor:
         return _RemovableHandle(owner._hooks, hook)
 
     def retain_grad(self):
+        """Keep this non-leaf's gradient in .grad. It is taken after the tensor's other hooks have run,
+        whatever their order of registration, as in PyTorch."""
         if self.grad_fn is None or getattr(self, "_retains", False):
             return
         import weakref
-        ref = weakref.ref(self)
-
-        def keep(g):
-            t = ref()
-            if t is not None:
-                t.grad = g.detach() if t.grad is None else t.grad + g.detach()
-        self.register_hook(keep)
+        self.grad_fn._retain = weakref.ref(self)
         self.__dict__["_retains"] = True
 
     @property

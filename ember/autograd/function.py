@@ -34,7 +34,8 @@ class Function:
     stash = ()            # names of big arrays set in forward for backward; freed with the graph
     _released = False
     node_name = None      # set on an instance when one class serves several PyTorch node names
-    _hooks = None         # hooks registered on the output tensor (register_hook, retain_grad)
+    _hooks = None         # hooks registered on the output tensor (register_hook)
+    _retain = None        # weak reference to the output tensor when it retains its grad
     next = ()             # per input: the input's grad_fn, the leaf Tensor itself, or None
 
     _holds_state = False  # set per class below: whether release() has anything to free
@@ -227,6 +228,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             if g is not None:
                 if node._hooks:
                     g = _run_hooks(node._hooks, g)
+                if node._retain is not None:
+                    _retain(node, g)
                 if wanted is not None and node in wanted:
                     wanted[node] = g
                 if node._released:
@@ -304,6 +307,8 @@ def _backward_from(root, grad, retain_graph, create_graph):
             if g is not None:
                 if node._hooks:
                     g = _run_hooks(node._hooks, g)
+                if node._retain is not None:
+                    _retain(node, g)
                 if node._released:
                     raise RuntimeError(_FREED_MSG)
                 in_grads = node.backward(g)
@@ -335,6 +340,12 @@ def _backward_from(root, grad, retain_graph, create_graph):
             _accumulate(leaf, g, create_graph)
     finally:
         _GradState.enabled = prev_mode
+
+
+def _retain(node, g):
+    t = node._retain()
+    if t is not None and t.grad_fn is node:
+        t.grad = g.detach() if t.grad is None else t.grad + g.detach()
 
 
 def _run_hooks(hooks, g):
