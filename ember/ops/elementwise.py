@@ -1109,7 +1109,8 @@ def lerp(input, end, weight):
 
 # -- comparisons and logic (no gradient) ----------------------------------------------------
 
-def _compare(npfn):
+def _elementwise_no_grad(npfn):
+    """Comparisons and logical ops: promoted operands, a bool result, no gradient."""
     def op(input, other, *, out=None):
         a, b = _operands(input, other)
         try:
@@ -1122,29 +1123,15 @@ def _compare(npfn):
     return op
 
 
-eq = _compare(np.equal)
-ne = not_equal = _compare(np.not_equal)
-lt = less = _compare(np.less)
-le = less_equal = _compare(np.less_equal)
-gt = greater = _compare(np.greater)
-ge = greater_equal = _compare(np.greater_equal)
-
-
-def _logical(npfn):
-    def op(input, other, *, out=None):
-        a, b = _operands(input, other)
-        try:
-            return _out(Tensor._make(npfn(_arr(a), _arr(b))), out)
-        except ValueError:
-            _check_broadcast(a, b)
-            raise
-    op.__name__ = npfn.__name__
-    return op
-
-
-logical_and = _logical(np.logical_and)
-logical_or = _logical(np.logical_or)
-logical_xor = _logical(np.logical_xor)
+eq = _elementwise_no_grad(np.equal)
+ne = not_equal = _elementwise_no_grad(np.not_equal)
+lt = less = _elementwise_no_grad(np.less)
+le = less_equal = _elementwise_no_grad(np.less_equal)
+gt = greater = _elementwise_no_grad(np.greater)
+ge = greater_equal = _elementwise_no_grad(np.greater_equal)
+logical_and = _elementwise_no_grad(np.logical_and)
+logical_or = _elementwise_no_grad(np.logical_or)
+logical_xor = _elementwise_no_grad(np.logical_xor)
 
 
 def logical_not(input, *, out=None):
