@@ -31,7 +31,7 @@ from ember.random import default_generator  # noqa: F401
 from ember.autograd.grad_mode import (  # noqa: F401
     no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, is_inference_mode_enabled,
 )
-from ember import autograd, cuda, distributions  # noqa: F401
+from ember import autograd, cuda  # noqa: F401
 from ember._tensor_str import set_printoptions, get_printoptions, printoptions  # noqa: F401
 
 __version__ = "0.1.0"
@@ -99,7 +99,23 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     pass  # every ember op is deterministic already
 
 
-from ember import nn, optim  # noqa: E402,F401  (torch.nn and torch.optim are attributes after `import torch`)
-from ember.serialization import save, load  # noqa: E402,F401
-from ember._summary import summary  # noqa: E402,F401
-from ember import utils  # noqa: E402,F401
+# torch.nn, torch.optim, torch.save ... are there after `import torch`. Here they load on first use,
+# so that a program using only tensors does not pay for importing the layers, optimizers and I/O.
+_LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision"}
+_LAZY_ATTRS = {"save": "ember.serialization", "load": "ember.serialization", "summary": "ember._summary"}
+
+
+def __getattr__(name):
+    import importlib
+    if name in _LAZY_MODULES:
+        value = importlib.import_module("ember." + name)
+    elif name in _LAZY_ATTRS:
+        value = getattr(importlib.import_module(_LAZY_ATTRS[name]), name)
+    else:
+        raise AttributeError(f"module 'ember' has no attribute '{name}'")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY_MODULES | set(_LAZY_ATTRS))

@@ -613,3 +613,20 @@ for _name in ("sum mean nansum var std var_mean std_mean prod max min amax amin 
               "logsumexp median count_nonzero cumsum cumprod").split():
     globals()[_name] = _numpy_aliases(globals()[_name])
 del _name
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (sorted), optionally with each element's index into them and their counts."""
+    a = input._data
+    if dim is None:
+        values, inverse, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(a.shape)
+    else:
+        values, inverse, counts = np.unique(a, axis=wrap_dim(dim, a.ndim), return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(-1)
+    out = [Tensor._make(values)]
+    if return_inverse:
+        out.append(Tensor._make(inverse.astype(np.int64)))
+    if return_counts:
+        out.append(Tensor._make(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
