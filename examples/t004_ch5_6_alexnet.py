@@ -1,0 +1,136 @@
+"""Tutorial 004 (notes on "Dive-into-DL-PyTorch"), section 5.6: AlexNet adapted to MNIST.
+
+AlexNet with its layers adjusted for 28x28 images (Conv2d 1-96 3x3, MaxPool2d 2/2, Conv2d 96-256
+5x5 pad 2, MaxPool2d 3/2, three Conv2d 3x3 pad 1, MaxPool2d 3/2 -> 256x2x2; fc Linear
+1024-4096-4096-10 with Dropout 0.5), CrossEntropyLoss, Adam lr 0.001; net.train() / net.eval()
+around training and testing, and the epoch time is printed.
+
+Adapted (for every network of this chapter): the text trains 10 epochs on MNIST (torchvision),
+a later issue; here its training loop runs unchanged for 1 epoch over one random batch (train
+and test set alike), so the printed loss and accuracies are those of random data, and the
+torchvision / matplotlib imports are left out. The test checks the printed structure, the
+shapes, a finite loss and a gradient for every parameter.
+"""
+# coding: utf-8
+import ember as torch
+import ember.nn as nn
+import numpy as np
+import sys
+import time
+
+# Fixed seed (not in the text) so that a run is reproducible; the numbers still differ
+# between libraries, whose random streams differ.
+torch.manual_seed(0)
+
+use_gpu = torch.cuda.is_available()
+device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+device = torch.device('cpu')
+# 获取和读取数据
+# (adapted) MNIST is a later issue: one random batch of 4 1x28x28 images with labels 0-3 stands in
+# for the text's DataLoaders over torchvision.datasets.MNIST (train_iter and test_iter alike).
+download_mnist = False
+batch_size = 256
+images, labels = torch.rand(4, 1, 28, 28), torch.arange(4)
+train_iter = [(images, labels)]
+test_iter = [(images, labels)]
+
+# 定义网络
+class AlexNet(nn.Module):
+    def __init__(self):
+        super(AlexNet, self).__init__()
+        self.conv = nn.Sequential(
+            # 由于MNIST为28x28， 而最初AlexNet的输入图片是227x227的。所以网络层数和参数需要调节
+            # AlexCONV1(3,96, k=11,s=4,p=0)
+            nn.Conv2d(1, 96, 3, 1),  # in_channels, out_channels, kernel_size, stride, padding
+            nn.ReLU(),
+            nn.MaxPool2d(2, 2),  # kernel_size, stride
+
+            # AlexCONV2(96, 256,k=5,s=1,p=2)
+            nn.Conv2d(96, 256, 5, 1, 2),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
+
+            # AlexCONV3(256,384,k=3,s=1,p=1)
+            nn.Conv2d(256, 384, 3, 1, 1),
+            nn.ReLU(),
+
+            # AlexCONV4(384, 384, k=3,s=1,p=1)
+            nn.Conv2d(384, 384, 3, 1, 1),
+            nn.ReLU(),
+
+            # AlexCONV5(384, 256, k=3, s=1,p=1)
+            nn.Conv2d(384, 256, 3, 1, 1),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2)
+        )
+        # 这里全连接层的输出个数比LeNet中的大数倍。使用丢弃层来缓解过拟合
+        self.fc = nn.Sequential(
+            nn.Linear(256 * 2 * 2, 4096),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(4096, 4096),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            # 输出层。由于这里使用Fashion-MNIST，所以用类别数为10，而非论文中的1000
+            nn.Linear(4096, 10),
+        )
+
+
+    def forward(self, img):
+        feature = self.conv(img)
+        output = self.fc(feature.view(img.shape[0],-1))
+        return output
+
+net = AlexNet()
+net = net.to(device)
+print("training on ", device)
+print(net)
+
+# 代价函数
+loss = torch.nn.CrossEntropyLoss()
+loss.to(device)
+
+# 优化方法
+lr = 0.001
+optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+
+# 训练模型
+num_epochs = 1  # (adapted: 10 epochs of MNIST in the text)
+for epoch in range(num_epochs):
+    train_l_sum, train_acc_sum, train_num = 0.0, 0.0, 0
+    start = time.time()
+    # change back to train mode
+    net.train()
+    for x, y in train_iter:
+        x = x.to(device)
+        y = y.to(device)
+        y_hat = net(x)
+        l = loss(y_hat, y)
+
+        # 梯度清零
+        if optimizer is not None:
+            optimizer.zero_grad()
+
+        # 反向传播
+        l.backward()
+        optimizer.step()
+
+        # 训练集计算准确度
+        train_l_sum += l.item()
+        train_acc_sum += (y_hat.argmax(dim=1) == y).sum().item()
+        train_num += y.shape[0]
+
+    # 测试集
+    with torch.no_grad():
+        # change back to test mode
+        net.eval()
+        test_acc_sum, test_num = 0.0, 0
+        for x, y in test_iter:
+            x = x.to(device)
+            y = y.to(device)
+            y_hat = net(x)
+            test_acc_sum += (y_hat.argmax(dim=1) == y).float().sum().item()
+            test_num += y.shape[0]
+
+    print('epoch %d, loss %.4f, train acc %.3f, test acc %.3f, time %.1f sec'
+          % (epoch + 1, train_l_sum / train_num, train_acc_sum / train_num, test_acc_sum / test_num, time.time() - start))
