@@ -443,8 +443,12 @@ class Tensor:
         self._version[0] += 1
         return self
 
-    def random_(self, low=0, high=None, generator=None):
-        if high is None:
+    def random_(self, low=None, high=None, generator=None):
+        if low is None:  # no bounds: [0, 2**mantissa] for floats, the dtype's range for integers
+            kind = self._data.dtype
+            low, high = 0, (2 ** (np.finfo(kind).nmant + 1) + 1 if kind.kind == "f" else
+                            2 if kind.kind == "b" else int(np.iinfo(kind).max) + 1)
+        elif high is None:
             low, high = 0, low
         self._check_inplace()
         self._data[...] = _random.default_generator_or(generator).integers(low, high, self._data.shape)
