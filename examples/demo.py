@@ -1,4 +1,4 @@
-"""Run the tutorials' programs one after another and show what they print (`make demo`).
+"""Run the tutorials' programs one after another and show what they print (`make tutorials`).
 
 Each program in this directory is a tutorial's code with `import torch` changed to
 `import ember as torch`. `--module torch` runs the same programs with PyTorch instead (the
@@ -19,18 +19,17 @@ from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent
 
-# In the order the tutorials teach them.
-PROGRAMS = [
-    "t000_ch1_scalar_extremum.py",
-    "t000_ch2_vector_extremum.py",
-    "t000_ch3_linear_regression.py",
-    "t001_s1_1_data_manipulation.py",
-    "t001_s1_2_data_preprocessing.py",
-    "t001_s1_3_linear_algebra.py",
-    "t001_s1_5_autograd.py",
-    "t001_s1_6_probability.py",
-    "t001_s2_1_linreg_scratch.py",
-]
+
+
+def _uses_mnist(path):
+    text = path.read_text(encoding="utf-8")
+    return "datasets.MNIST" in text or "datasets.FashionMNIST" in text or "def load_data" in text
+
+
+# Every program, in the order the tutorials teach them (tutorial, then section). The ones that train on
+# MNIST take minutes each; they run with --all.
+ALL_PROGRAMS = sorted(p.name for p in EXAMPLES.glob("t[0-9][0-9][0-9]_*.py"))
+PROGRAMS = [name for name in ALL_PROGRAMS if not _uses_mnist(EXAMPLES / name)]
 
 _IMPORT_LINE = re.compile(r"^\s*(import|from)\s")
 
@@ -60,16 +59,22 @@ def run_program(name, module="ember", capture=True):
     With capture=False the output goes straight to stdout and '' is returned for it.
     Exceptions from the program propagate, with tracebacks pointing at its file.
     """
+    import types
     path = EXAMPLES / name
     code = compile(program_source(name, module), str(path), "exec")
-    namespace = {"__name__": "__main__", "__file__": str(path), "__builtins__": __builtins__}
-    if not capture:
-        exec(code, namespace)
-        return "", namespace
+    # a real module standing as __main__, so that classes the program defines can be pickled
+    # (torch.save(model) looks them up as __main__.<name>)
+    main = types.ModuleType("__main__")
+    main.__file__ = str(path)
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = main
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(code, namespace)
-    return out.getvalue(), namespace
+    try:
+        with contextlib.redirect_stdout(out) if capture else contextlib.nullcontext():
+            exec(code, main.__dict__)
+    finally:
+        sys.modules["__main__"] = saved
+    return out.getvalue(), main.__dict__
 
 
 def summary_line(name):
@@ -82,10 +87,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", default="ember",
                         help="module the programs import as torch (default: ember)")
+    parser.add_argument("--all", action="store_true", help="also the programs that train on MNIST")
     parser.add_argument("programs", nargs="*", help="run only these (file names)")
     args = parser.parse_args(argv)
 
-    names = args.programs or PROGRAMS
+    names = args.programs or (ALL_PROGRAMS if args.all else PROGRAMS)
     failed = []
     start = time.perf_counter()
     for name in names:
