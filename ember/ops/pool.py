@@ -131,7 +131,8 @@ class _PoolGeom:
         if not self.padded:
             return x4
         N, C, H, W = x4.shape
-        xp = np.empty((N, C, self.Hp, self.Wp), x4.dtype)
+        from ember.ops.conv import scratch        # reused memory: it never outlives the call
+        xp = scratch.get("pool_pad", (N, C, self.Hp, self.Wp), x4.dtype)
         t, l = self.ph, self.pw
         xp[:, :, :t] = value
         xp[:, :, t + H:] = value
@@ -159,6 +160,9 @@ class _PoolGeom:
             else:
                 target += parts(k, None)
         return self.crop(gxp).reshape(self.in_shape)
+
+
+_SMALL = 1 << 16   # window elements below which max pooling's backward scatters with one add.at
 
 
 def _lowest(dtype):
@@ -236,6 +240,18 @@ def _flat_indices(idx, g):
 
 def _max_scatter(grad, idx, g):
     gy = grad.reshape(idx.shape)
+    if idx.size * g.kh * g.kw <= _SMALL:
+        # small arrays: each window's maximum as a flat position in the padded input, then one add.at
+        kh, kw = np.divmod(idx.astype(np.intp), g.kw)
+        nc = np.arange(g.N * g.C).reshape(g.N, g.C, 1, 1) * (g.Hp * g.Wp)
+        rows = (np.arange(g.OH) * g.sh).reshape(-1, 1) + kh * g.dh
+        pos = nc + rows * g.Wp + (np.arange(g.OW) * g.sw + kw * g.dw)
+        gxp = np.zeros(g.N * g.C * g.Hp * g.Wp, grad.dtype)
+        if g.overlap:
+            np.add.at(gxp, pos.ravel(), gy.ravel())
+        else:
+            gxp[pos.ravel()] = gy.ravel()
+        return g.crop(gxp.reshape(g.N, g.C, g.Hp, g.Wp)).reshape(g.in_shape)
     eq = np.empty(idx.shape, np.bool_)
 
     def part(k, out):
@@ -618,9 +634,25 @@ def adaptive_avg_pool2d(input, output_size):
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"adaptive_avg_pool2d\" not implemented for '{_word(input.dtype)}'")
     if oh == 1 and ow == 1:
-        from ember.ops.reduce import mean
-        return mean(input, (-2, -1), keepdim=True)
+        return _GlobalAvg.apply(input)                 # PyTorch computes a mean here (MeanBackward1)
     return AdaptiveAvgPool2D.apply(input, out_hw=(oh, ow))
+
+
+class _GlobalAvg(Function):
+    """Mean over H and W, keeping them as size 1 (ResNet's head): one contiguous row reduction."""
+
+    @classmethod
+    def _node_name(cls):
+        return "MeanBackward1"
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        hw = x.shape[-2] * x.shape[-1]
+        s = np.add.reduce(x.reshape(-1, hw), axis=1)
+        return np.divide(s, x.dtype.type(hw), out=s).reshape(x.shape[:-2] + (1, 1))
+
+    def backward(self, grad):
+        return (grad / (self.in_shape[-2] * self.in_shape[-1])).expand(self.in_shape)
 
 
 def _word(d):
