@@ -238,6 +238,8 @@ class Tensor:
             return _type_string(self.dtype)
         if isinstance(dtype, str):
             dtype = _dtype_from_type_string(dtype)
+        elif isinstance(dtype, _LegacyTensorType):
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def float(self):
@@ -682,6 +684,22 @@ def _rebuild_tensor(data, requires_grad):
 _TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
                "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
                "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
+
+
+class _LegacyTensorType(type):
+    """torch.FloatTensor and friends: call one to make a tensor of its dtype; isinstance checks the dtype."""
+
+    def __call__(cls, *args):
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            return _creation.tensor(args[0], dtype=cls.dtype)
+        return _creation.empty(*args, dtype=cls.dtype)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+
+def _legacy_type(name, dtype):
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__module__": "ember", "__doc__": f"{dtype} tensors"})
 
 
 def _type_string(d):
