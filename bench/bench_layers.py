@@ -1,11 +1,13 @@
 """Convolution and pooling layers of the tutorial networks: ember vs torch, side by side.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/bench_layers.py [--threads 2]
-        [--repeats 15] [--match REGEX] [--no-wait]
+        [--repeats 15] [--match REGEX] [--no-wait] [--interleave] [--mallopt]
 
 Both libraries run in this one process on the same data, limited to the same number of threads
-(threadpoolctl for NumPy's BLAS, torch.set_num_threads for torch), alternating ember and torch
-repeat by repeat so that a burst of load from elsewhere hits both. Each figure is the median in ms.
+(ember.set_num_threads -- NumPy's BLAS through threadpoolctl, and ember's own copy threads --, and
+torch.set_num_threads). Each figure is the median in ms of --repeats samples: ember's samples, a pause,
+then torch's (torch's OpenMP workers keep spinning for a while after each call and would steal a core
+from whatever runs next; --interleave alternates samples instead).
 
 * fwd     -- the forward alone, under no_grad (inference)
 * fwd+bwd -- forward with autograd on, then backward of a fixed upstream gradient: weight and bias
@@ -15,7 +17,8 @@ repeat by repeat so that a burst of load from elsewhere hits both. Each figure i
 ratio = ember / torch (below 1: ember is faster). Run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE:
 those variables make NumPy's OpenBLAS use its Haswell kernel and halve its GEMM speed; the script
 says whether they were set. Before each layer it waits (up to --wait seconds) for the machine to be
-idle, since other processes' load distorts multi-threaded timings badly.
+idle, since other processes' load distorts multi-threaded timings badly, and measures the layer again
+(up to 3 times) if the machine was busy afterwards; rows still measured under load are flagged.
 """
 import argparse
 import os
@@ -140,10 +143,33 @@ def wait_quiet(limit):
     return False
 
 
-def timed_pair(fa, fb, repeats, min_time=0.01):
-    """Median seconds per call of fa and fb, alternating; each sample loops until min_time."""
-    fa(); fb()                       # warm up
-    na = nb = 1
+def _time(f, repeats, min_time):
+    f()
+    t = time.perf_counter()
+    f()
+    n = max(1, int(min_time / max(time.perf_counter() - t, 1e-6)))
+    samples = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(n):
+            f()
+        samples.append((time.perf_counter() - t) / n)
+    return float(np.median(samples))
+
+
+def timed_pair(fa, fb, repeats, min_time=0.01, interleave=False):
+    """Median seconds per call of fa and fb; each sample loops until min_time.
+
+    By default all of fa's samples, a pause, then fb's: torch's OpenMP workers (and OpenBLAS's) keep
+    spinning on the cores for a while after each call, which would slow whatever runs right after on
+    a 2-core machine. --interleave alternates samples instead (more robust to load bursts)."""
+    if not interleave:
+        a = _time(fa, repeats, min_time)
+        time.sleep(0.3)
+        b = _time(fb, repeats, min_time)
+        time.sleep(0.3)
+        return a, b
+    fa(); fb()
     t = time.perf_counter(); fa(); ta = time.perf_counter() - t
     t = time.perf_counter(); fb(); tb = time.perf_counter() - t
     na = max(1, int(min_time / max(ta, 1e-6)))
@@ -168,13 +194,24 @@ def main():
     ap.add_argument("--match", default=None, help="only layers whose name matches this regex")
     ap.add_argument("--wait", type=float, default=20.0, help="seconds to wait for an idle machine per layer")
     ap.add_argument("--no-wait", action="store_true")
+    ap.add_argument("--interleave", action="store_true", help="alternate ember and torch samples")
+    ap.add_argument("--mallopt", action="store_true",
+                    help="keep freed memory in the heap (glibc mallopt: mmap threshold 32 MB, no trimming); "
+                         "without it, glibc returns big freed blocks to the OS and every call pays page faults "
+                         "(~0.2-1 ms per MB on this machine) for its temporaries and results")
     args = ap.parse_args()
+    if args.mallopt:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 << 20)      # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 1 << 30)       # M_TRIM_THRESHOLD
 
     torch.set_num_threads(args.threads)
+    ember.set_num_threads(args.threads)
     env_set = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ]
     blas = [(i.get("internal_api"), i.get("version"), i.get("architecture")) for i in threadpool_info()
             if i.get("user_api") == "blas"]
-    print(f"threads={args.threads}  numpy {np.__version__}  torch {torch.__version__}  BLAS {blas}")
+    print(f"threads={args.threads}  mallopt={args.mallopt}  numpy {np.__version__}  torch {torch.__version__}  BLAS {blas}")
     if env_set:
         print(f"WARNING: {', '.join(env_set)} set: NumPy's GEMM runs at about half speed; "
               f"rerun with env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE")
@@ -187,11 +224,15 @@ def main():
         for name, kind, shape, p, x_grad in LAYERS:
             if args.match and not re.search(args.match, name):
                 continue
-            quiet = wait_quiet(0 if args.no_wait else args.wait)
             ef, efb = setup(ember, kind, shape, p, x_grad)
             tf, tfb = setup(torch, kind, shape, p, x_grad)
-            e1, t1 = timed_pair(ef, tf, args.repeats)
-            e2, t2 = timed_pair(efb, tfb, args.repeats)
+            for attempt in range(1 if args.no_wait else 3):
+                quiet = True if args.no_wait else wait_quiet(args.wait)
+                e1, t1 = timed_pair(ef, tf, args.repeats, interleave=args.interleave)
+                e2, t2 = timed_pair(efb, tfb, args.repeats, interleave=args.interleave)
+                # another process started meanwhile? measure the layer again
+                if args.no_wait or (quiet and cpu_idle_fraction(0.5) > 0.9):
+                    break
             rows.append((name, e1, t1, e2, t2))
             flag = "" if quiet else "  (machine busy)"
             print(f"{name:36s} | {e1 * 1e3:9.3f} {t1 * 1e3:8.3f} {e1 / t1:6.2f} | {e2 * 1e3:13.3f} {t2 * 1e3:8.3f} "
