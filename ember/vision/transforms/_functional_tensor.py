@@ -6,6 +6,8 @@ Flips, crops and normalize use ember ops (so they keep autograd); the resampling
 """
 import numpy as np
 
+from ember.autograd.grad_mode import is_grad_enabled
+
 from ember.creation import as_tensor, from_numpy
 from ember.tensor import Tensor
 
@@ -329,6 +331,24 @@ def normalize(tensor, mean, std, inplace=False):
     if tensor.ndim < 3:
         raise ValueError("Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = "
                          f"{tensor.size()}")
+    if not (tensor.requires_grad and is_grad_enabled()):
+        # the data-pipeline case (once per image): the same float arithmetic straight on the array
+        a = tensor._data if inplace else tensor._data.copy()
+        m = np.asarray(mean, dtype=a.dtype)
+        s = np.asarray(std, dtype=a.dtype)
+        if (s == 0).any():
+            raise ValueError(f"std evaluated to zero after conversion to {tensor.dtype}, leading to division by "
+                             f"zero.")
+        if m.ndim == 1:
+            m = m.reshape(-1, 1, 1)
+        if s.ndim == 1:
+            s = s.reshape(-1, 1, 1)
+        a -= m
+        a /= s
+        if inplace:
+            tensor._version[0] += 1
+            return tensor
+        return from_numpy(a)
     if not inplace:
         tensor = tensor.clone()
     dtype = tensor.dtype
