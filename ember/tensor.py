@@ -328,6 +328,8 @@ class Tensor:
         if owner._hooks is None:
             owner._hooks = []
         owner._hooks.append(hook)
+        if owner is not self:
+            owner._special = True  # the engine looks at a node's hooks only when this is set
         return _RemovableHandle(owner._hooks, hook)
 
     def retain_grad(self):
@@ -337,6 +339,7 @@ class Tensor:
             return
         import weakref
         self.grad_fn._retain = weakref.ref(self)
+        self.grad_fn._special = True
         self.__dict__["_retains"] = True
 
     @property

@@ -33,6 +33,7 @@ class Function:
     save_output = False   # backward reads the result through self.output
     stash = ()            # names of big arrays set in forward for backward; freed with the graph
     _released = False
+    _special = False      # set when any of the three below needs the engine's attention (one check per node)
     node_name = None      # set on an instance when one class serves several PyTorch node names
     _hooks = None         # hooks registered on the output tensor (register_hook)
     _retain = None        # weak reference to the output tensor when it retains its grad
@@ -79,24 +80,20 @@ class Function:
             nxt.append((x.grad_fn or x) if isinstance(x, Tensor) and x._requires_grad else None)
         self.next = nxt
         if self._holds_state:
-            self._keep(inputs, out)
+            if self.save:
+                saved = []
+                versions = []
+                for i in self.save:
+                    t = inputs[i]
+                    saved.append(t)
+                    versions.append(t._version[0] if isinstance(t, Tensor) else 0)
+                self._saved = saved
+                self._saved_versions = versions
+            if self.save_output:
+                self._out_data = out._data
+                self._out_version = out._version
         out._requires_grad = True
         out.grad_fn = self
-
-    def _keep(self, inputs, out):
-        """Keep what backward will read: the saved inputs (with their versions) and the output."""
-        if self.save:
-            saved = []
-            versions = []
-            for i in self.save:
-                t = inputs[i]
-                saved.append(t)
-                versions.append(t._version[0] if isinstance(t, Tensor) else 0)
-            self._saved = saved
-            self._saved_versions = versions
-        if self.save_output:
-            self._out_data = out._data
-            self._out_version = out._version
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -140,6 +137,7 @@ class Function:
             for name in self.stash:
                 d.pop(name, None)
             self._released = True
+            self._special = True
 
     # -- PyTorch's introspection -----------------------------------------------------------
     @classmethod
@@ -226,14 +224,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             g = grads.pop(node, None)
             children = node.next
             if g is not None:
-                if node._hooks:
-                    g = _run_hooks(node._hooks, g)
-                if node._retain is not None:
-                    _retain(node, g)
+                if node._special:
+                    if node._hooks:
+                        g = _run_hooks(node._hooks, g)
+                    if node._retain is not None:
+                        _retain(node, g)
+                    if node._released:
+                        raise RuntimeError(_FREED_MSG)
                 if wanted is not None and node in wanted:
                     wanted[node] = g
-                if node._released:
-                    raise RuntimeError(_FREED_MSG)
                 in_grads = node.backward(g)
                 if in_grads.__class__ is not tuple:
                     in_grads = (in_grads,)
@@ -305,12 +304,13 @@ def _backward_from(root, grad, retain_graph, create_graph):
             node = ready.pop()
             g = grads.pop(node, None)
             if g is not None:
-                if node._hooks:
-                    g = _run_hooks(node._hooks, g)
-                if node._retain is not None:
-                    _retain(node, g)
-                if node._released:
-                    raise RuntimeError(_FREED_MSG)
+                if node._special:
+                    if node._hooks:
+                        g = _run_hooks(node._hooks, g)
+                    if node._retain is not None:
+                        _retain(node, g)
+                    if node._released:
+                        raise RuntimeError(_FREED_MSG)
                 in_grads = node.backward(g)
                 if in_grads.__class__ is not tuple:
                     in_grads = (in_grads,)
