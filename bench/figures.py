@@ -24,6 +24,14 @@ def ratio(row):
     return f"{row['ratio']:.2f}" if row.get("ratio") is not None else "-"
 
 
+def target(row, a):
+    if row.get("target_ratio") is not None:
+        return f"{'>=' if row.get('higher_better') else '<='} {row['target_ratio']:g}"
+    if row.get("target_abs") is not None:
+        return f"{a} <= {row['target_abs']:g} {row['unit']}"
+    return ""
+
+
 def render(report):
     opts = report["options"]
     a, b = opts["lib_a"], opts["lib_b"]
@@ -42,8 +50,22 @@ def render(report):
         out += ["", f"**{g}**", ""]
         modes = list(dict.fromkeys(r.get("params", {}).get("mode") for r in rows))
         if modes == [None]:
-            table = [[label(r["name"], r["threads"]), side(r, "a"), side(r, "b"), ratio(r)] for r in rows]
-            out.append(md_table(["workload", a, b, f"{a}/{b}"], table, "lrrr"))
+            has_target = any(r.get("target_ratio") is not None or r.get("target_abs") is not None for r in rows)
+            has_info = any(r.get("info") for r in rows)
+            header = ["workload", a, b, f"{a}/{b}"] + (["target", "met?"] if has_target else []) \
+                + (["notes (" + a + " / " + b + ")"] if has_info else [])
+            table = []
+            for r in rows:
+                cells = [label(r["name"], r["threads"]), side(r, "a"), side(r, "b"), ratio(r)]
+                if has_target:
+                    cells += [target(r, a), {True: "yes", False: "**no**", None: "-"}[r.get("ok")]]
+                if has_info:
+                    cells.append(r.get("info") or "")
+                table.append(cells)
+            out.append(md_table(header, table, "lrrr" + ("ll" if has_target else "") + ("l" if has_info else "")))
+            notes = list(dict.fromkeys(r["note"] for r in rows if r.get("note")))
+            if notes:
+                out += [""] + notes
             continue
         by_name = {}
         for r in rows:

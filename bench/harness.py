@@ -73,12 +73,14 @@ def wait_quiet(max_s: float) -> float:
 
 
 # ---------------------------------------------------------------- timing
-def _time_calls(fn, n: int):
+def _time_calls(fn, n: int, keep: list | None = None):
     c0 = cpu_snapshot()
     t0 = now()
     for _ in range(n):
-        fn()
+        r = fn()
     dt = now() - t0
+    if keep is not None:
+        keep[:] = [r]
     return dt, foreign_since(c0)
 
 
@@ -86,19 +88,23 @@ def measure(fn, *, per_call: int = 1, repeats: int = 7, min_time: float = 0.02, 
     """Time fn(): warm-up calls, then `repeats` timed repeats of n calls each,
     with n chosen so one repeat lasts >= min_time.  Up to 3x repeats are run while
     other processes disturb them.  Returns seconds per iteration (call / per_call);
-    `noisy` is set when too few repeats, or the run as a whole, were undisturbed."""
+    `noisy` is set when too few repeats, or the run as a whole, were undisturbed.
+    The last call's return value is in "result" (not saved to JSON).  A call that
+    already lasts >= min_time during warm-up is not calibrated (n = 1): slow
+    workloads (epochs) then cost warmup + repeats calls."""
+    dt = 0.0
     for _ in range(warmup):
-        fn()
+        dt, _ = _time_calls(fn, 1)
     n = 1
-    while True:  # calibrate (also warms up further)
+    while warmup == 0 or dt < min_time:  # calibrate (also warms up further)
         dt, _ = _time_calls(fn, n)
         if dt >= min_time or n >= 1_000_000:
             break
         n = min(1_000_000, max(2 * n, math.ceil(n * 1.2 * min_time / max(dt, 1e-7))))
-    times, foreign = [], []
+    times, foreign, last = [], [], []
     c_all, t_all = cpu_snapshot(), now()
     while len(times) < 3 * repeats:
-        dt, fr = _time_calls(fn, n)
+        dt, fr = _time_calls(fn, n, last)
         times.append(dt)
         foreign.append(fr)
         n_clean = sum(map(is_clean, times, foreign))
@@ -120,6 +126,7 @@ def measure(fn, *, per_call: int = 1, repeats: int = 7, min_time: float = 0.02, 
         "noisy": noisy,
         "foreign_cpu_s": round(foreign_all, 3),
         "samples_s": per_iter,
+        "result": last[0],
     }
 
 
@@ -146,6 +153,10 @@ def digest(result):
     compare the two libraries' outputs."""
     if result is None:
         return None
+    if hasattr(result, "parameters") and callable(result.parameters):  # a model: all its parameters
+        ps = [digest(p) for p in result.parameters()]
+        return {"shape": [sum(int(np.prod(p["shape"])) for p in ps)], "sum": sum(p["sum"] for p in ps),
+                "abs_sum": sum(p["abs_sum"] for p in ps)}
     if hasattr(result, "detach"):
         result = result.detach()
     if hasattr(result, "numpy"):
@@ -200,8 +211,8 @@ def lib_info(lib) -> dict:
             text = config.show()
             for part in text.replace("\n", ",").split(","):
                 part = part.strip()
-                if part.startswith("BLAS_INFO="):
-                    info["blas"] = part.split("=", 1)[1]
+                if "BLAS_INFO=" in part:  # "- Build settings: BLAS_INFO=mkl"
+                    info["blas"] = part.split("BLAS_INFO=", 1)[1]
                 if "Math Kernel Library Version" in part:
                     info["blas_version"] = part.lstrip("- ").strip()
         except Exception:

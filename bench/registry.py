@@ -2,7 +2,9 @@
 
 A *timed* group holds `Workload`s.  `make(lib)` receives the library module
 (ember or torch, used as `torch`), builds its data and returns a zero-argument
-callable; the harness times that callable (median of repeats after warm-up) in a
+callable (which may carry a `reference` attribute: the value fingerprinted to compare
+the libraries instead of the last call's result, for workloads whose results differ run
+to run, e.g. because of dropout); the harness times that callable (median of repeats after warm-up) in a
 fresh process per library and thread count, so both libraries see the same
 shapes and the same (seeded NumPy) data.
 
@@ -17,7 +19,7 @@ bench/workloads/__init__.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any, Callable
 
 
@@ -31,13 +33,24 @@ class Workload:
     check: Callable[[Any], None] | None = None  # gets the last call's result; raises if it is wrong
     repeats: int | None = None  # overrides the run's default number of timed repeats
     params: dict = field(default_factory=dict)  # free-form metadata (op, shape, mode) for the JSON
+    warmup: int = 1  # untimed calls before timing
+    info: Callable[[Any], dict] | None = None  # gets the last call's result; extra figures for the report
+    # (e.g. {"test acc": 0.91}), computed outside the timing
+    rate: bool = False  # report items per second (higher is better) instead of time; items per call =
+    # the callable's `items` attribute, else per_call
+
+
+# Options of the current run that workloads may read in make(lib) (set by run.py in the child), e.g.
+# `OPTIONS.quick` for a smaller data set.
+OPTIONS = SimpleNamespace(quick=False)
 
 
 @dataclass
 class Group:
     name: str
     description: str
-    unit: str = "us"  # unit of the reported time per iteration: "us", "ms" or "s" (import: its own)
+    unit: str = "us"  # unit of the reported time per iteration: "us", "ms" or "s" (import: its own;
+    # rate workloads: e.g. "img/s")
     target: str | None = None  # human-readable goal, printed above the table
     run: Callable[[Any], list[dict]] | None = None  # custom groups only
     default: bool = True  # part of a run without --only

@@ -27,12 +27,22 @@ import tempfile
 
 import harness
 from harness import log
+import registry
 from registry import GROUPS
 import workloads  # noqa: F401  (registers the groups)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_JSON = os.path.join(HERE, "results", "last.json")
 SCALE = {"us": 1e6, "ms": 1e3, "s": 1.0}  # seconds -> the unit a timed group reports in
+
+
+def value_of(w, g, r):
+    """The reported figure of a timed measurement: time per iteration in the group's unit, or for rate
+    workloads items per second (items per call / seconds per call; items per call = the callable's
+    `items` attribute, else per_call)."""
+    if w.rate:
+        return (r.get("items") or w.per_call) / (r["median_s"] * w.per_call)
+    return r["median_s"] * SCALE[g.unit]
 
 
 def parse_args(argv=None):
@@ -74,6 +84,7 @@ def parse_args(argv=None):
 # ------------------------------------------------------------------ child side
 def child_main(opts):
     """Measure the timed workloads of one group with one library at one thread count."""
+    registry.OPTIONS.quick = opts.quick
     lib = importlib.import_module(opts.lib)
     if opts.probe:
         return {"info": harness.lib_info(lib)}
@@ -88,27 +99,36 @@ def child_main(opts):
 
         def measure(fn):
             return harness.measure(fn, per_call=w.per_call, repeats=w.repeats or opts.repeats,
-                                   min_time=opts.min_time, warmup=1)
+                                   min_time=opts.min_time, warmup=w.warmup)
         try:
             fn = w.make(lib)
             r = measure(fn)
             if r["noisy"] and opts.wait_quiet > 0:  # other processes disturbed it: wait, then once more
                 harness.wait_quiet(opts.wait_quiet)
                 r = max(r, measure(fn), key=lambda t: t["clean_repeats"])
-            last = fn()
+            last = r.pop("result")
         except Exception as e:  # e.g. an op the library lacks: report it, keep going
             results[w.name] = {"error": f"{type(e).__name__}: {e}"}
             log(f"  [{opts.lib} t={nt}] {w.name}: ERROR {results[w.name]['error']}")
             continue
-        r["digest"] = harness.digest(last)
+        r["digest"] = harness.digest(getattr(fn, "reference", last))
+        if getattr(fn, "items", None):
+            r["items"] = fn.items
+        if w.info is not None:
+            try:
+                r["info"] = w.info(last)
+            except Exception as e:
+                r["info"] = {"info error": f"{type(e).__name__}: {e}"}
         if w.check is not None:
             try:
                 w.check(last)
             except Exception as e:
                 r["check_error"] = f"{type(e).__name__}: {e}"
         results[w.name] = r
-        log(f"  [{opts.lib} t={nt}] {w.name}: {fmt(r['median_s'] * SCALE[g.unit], g.unit)}"
-            + (" (noisy)" if r["noisy"] else "") + (f"  CHECK FAILED {r['check_error']}" if "check_error" in r else ""))
+        log(f"  [{opts.lib} t={nt}] {w.name}: {fmt(value_of(w, g, r), g.unit)}"
+            + (" (noisy)" if r["noisy"] else "") + (f"  CHECK FAILED {r['check_error']}" if "check_error" in r else "")
+            + (f"  {r['info']}" if r.get("info") else ""))
+        del fn, last  # free the workload's model and data before the next one
     return {"info": harness.lib_info(lib), "waited_s": waited, "results": results}
 
 
@@ -118,6 +138,8 @@ def spawn_child(opts, lib, group=None, threads=None):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "--lib", lib, "--out", out,
            "--repeats", str(opts.repeats), "--min-time", str(opts.min_time), "--wait-quiet", str(opts.wait_quiet)]
     cmd += ["--probe"] if group is None else ["--only", group, "--threads", str(threads)]
+    if opts.quick:
+        cmd += ["--quick"]
     if opts.match:
         cmd += ["--match", opts.match]
     env = harness.thread_env(threads) if threads else None
@@ -140,10 +162,10 @@ def timed_rows(opts, g, nt, res_a, res_b):
         if opts.match and not re.search(opts.match, w.name):
             continue
         row = {"group": g.name, "name": w.name, "threads": nt, "unit": g.unit, "per_call": w.per_call,
-               "params": w.params, "target_ratio": w.target_ratio}
+               "params": w.params, "target_ratio": w.target_ratio, "higher_better": w.rate}
         for side, res in (("a", res_a), ("b", res_b)):
             r = res.get("results", {}).get(w.name) or {"error": res.get("error", "not measured")}
-            row[side] = {"value": r["median_s"] * SCALE[g.unit], **r} if "median_s" in r else r
+            row[side] = {"value": value_of(w, g, r), **r} if "median_s" in r else r
         rows.append(row)
     return rows
 
@@ -163,12 +185,25 @@ def finish_row(row):
     row["ratio"] = va / vb if va is not None and vb else None
     row["ok"] = None
     if row.get("target_ratio") is not None and row["ratio"] is not None:
-        row["ok"] = row["ratio"] <= row["target_ratio"]
+        row["ok"] = (row["ratio"] >= row["target_ratio"] if row.get("higher_better")
+                     else row["ratio"] <= row["target_ratio"])
     if row.get("target_abs") is not None and va is not None:
         row["ok"] = va <= row["target_abs"]
     if row["ok"] and ("check_error" in row["a"] or "results differ" in row["flags"]):
         row["ok"] = False  # fast but wrong does not count
+    row["info"] = info_text(row)
     return row
+
+
+def info_text(row):
+    """The workloads' extra figures side by side, e.g. "test acc 0.912 / 0.913" (a / b)."""
+    ia, ib = row["a"].get("info") or {}, row["b"].get("info") or {}
+    parts = []
+    for k in dict.fromkeys(list(ia) + list(ib)):
+        va, vb = ia.get(k, "-"), ib.get(k, "-")
+        f = (lambda v: f"{v:.4g}" if isinstance(v, float) else str(v))
+        parts.append(f"{k} {f(va)} / {f(vb)}")
+    return "; ".join(parts)
 
 
 def run_all(opts):
@@ -289,14 +324,14 @@ def render_group(report, opts, g):
         vb = fmt(r["b"].get("value"), unit) if "value" in r["b"] else "ERROR"
         target = ""
         if r.get("target_ratio") is not None:
-            target = f"<= {r['target_ratio']:g}"
+            target = f"{'>=' if r.get('higher_better') else '<='} {r['target_ratio']:g}"
         elif r.get("target_abs") is not None:
             target = f"{a} <= {r['target_abs']:g} {unit}"
         if r["ok"] is not None:
             target += " ok" if r["ok"] else " MISSED"
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
         table.append([r["name"], r["threads"] or "-", va, vb, ratio] + ([target] if has_target else [])
-                     + [", ".join(r["flags"])])
+                     + ["; ".join(([r["info"]] if r.get("info") else []) + r["flags"])])
     align = ["l", "r", "r", "r", "r"] + (["l"] if has_target else []) + ["l"]
     out.append(md_table(header, table, align))
     notes = list(dict.fromkeys(r["note"] for r in rows if r.get("note")))
