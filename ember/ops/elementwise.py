@@ -809,7 +809,13 @@ class Sigmoid(Function):
     def forward(self, a):
         # exp(-a) may overflow to inf for very negative a; 1/(1+inf) = 0 is the right limit
         with np.errstate(over="ignore"):
-            return 1.0 / (1.0 + np.exp(-a))
+            if a.ndim == 0:
+                return 1.0 / (1.0 + np.exp(-a))
+            # the same arithmetic in one buffer instead of three temporaries
+            t = np.negative(a)
+            np.exp(t, out=t)
+            t += 1.0
+            return np.reciprocal(t, out=t)
 
     def backward(self, grad):
         out = self.output
