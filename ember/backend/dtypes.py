@@ -55,6 +55,15 @@ ALIASES = {
 _default_float = [float32]
 
 
+_TYPE_WORDS = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def type_word(d):
+    """The word PyTorch's messages use for a dtype: Float, Long, ..."""
+    return _TYPE_WORDS[d.name]
+
+
 def _dtype_by_name(name):
     return _BY_NAME[name]
 

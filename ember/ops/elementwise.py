@@ -145,14 +145,11 @@ def _check_broadcast(a, b):
 def check_inplace_dtype(result, target):
     """In-place ops may not narrow the category: an int tensor cannot hold a float result."""
     if result._kind > target._kind:
-        names = {0: "Bool", 1: "Long", 2: "Float"}
         raise RuntimeError(f"result type {_type_word(result)} can't be cast to the desired output type "
                            f"{_type_word(target)}")
 
 
-def _type_word(d):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[d.name]
+_type_word = _dt.type_word
 
 
 def sum_to(g, shape):

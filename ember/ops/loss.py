@@ -23,9 +23,7 @@ def _reduction(size_average, reduce, reduction):
     return "mean" if size_average else "sum"
 
 
-def _type_word(d):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[d.name]
+_type_word = _dt.type_word
 
 
 def _weighted_mean(total, weight_sum):

@@ -22,10 +22,6 @@ def once_differentiable(backward):
     return wrapper
 
 
-def _channel_view(a, n_axes_after):
-    return (1, -1) + (1,) * n_axes_after
-
-
 class BatchNorm(Function):
     stash = ("xhat",)
 

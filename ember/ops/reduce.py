@@ -123,9 +123,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     return out
 
 
-def _type_word(d):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[d.name]
+_type_word = _dt.type_word
 
 
 def nansum(input, dim=None, keepdim=False):
@@ -231,13 +229,11 @@ class Prod(Function):
         axes = self.dims if x.ndim else ()
         moved = np.moveaxis(x, axes, range(-len(axes), 0)) if axes else x[None]
         flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,)) if axes else moved
-        n = flat.shape[-1]
         left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
         right = np.flip(np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]], -1),
                                    -1), -1)
         excl = (left * right).reshape(moved.shape)
         others = np.moveaxis(excl, range(-len(axes), 0), axes) if axes else excl[0]
-        del n
         return _expand_back(grad, a.shape, self.dims, self.keepdim) * Tensor._make(others)
 
 
@@ -319,14 +315,12 @@ def _max_min(input, dim, keepdim, other, largest, out=None):
     values = MaxMinDim.apply(input, dim=d, keepdim=keepdim, largest=largest)
     if values.grad_fn is not None:
         values.grad_fn.node_name = "MaxBackward0" if largest else "MinBackward0"
-    idx = np.argmax if largest else np.argmin
     indices = values.grad_fn.index if values.grad_fn is not None else None
     if indices is None:
         indices = _arg_index(input._data, d, largest)
         indices = indices if keepdim else np.squeeze(indices, d)
     else:
         indices = indices if keepdim else np.squeeze(indices, d)
-    del idx
     return _types[name](values, Tensor._make(indices.astype(np.int64)))
 
 
