@@ -4,7 +4,7 @@
         [--repeats 15] [--match REGEX] [--no-wait] [--interleave] [--mallopt]
 
 Both libraries run in this one process on the same data, limited to the same number of threads
-(ember.set_num_threads -- NumPy's BLAS through threadpoolctl, and ember's own copy threads --, and
+(ember.set_num_threads -- ember's worker pool, with NumPy's BLAS kept single-threaded --, and
 torch.set_num_threads). Each figure is the median in ms of --repeats samples: ember's samples, a pause,
 then torch's (torch's OpenMP workers keep spinning for a while after each call and would steal a core
 from whatever runs next; --interleave alternates samples instead).
@@ -220,7 +220,9 @@ def main():
     print(head)
     print("-" * len(head))
     rows = []
+    # torch's side: NumPy's BLAS limited like torch; ember then sets its own (single-threaded BLAS, ember's pool)
     with threadpool_limits(limits=args.threads):
+        ember.set_num_threads(args.threads)
         for name, kind, shape, p, x_grad in LAYERS:
             if args.match and not re.search(args.match, name):
                 continue

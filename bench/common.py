@@ -153,13 +153,14 @@ def accuracy(lib, model, X, Y, bs=1000):
 
 def set_threads(lib, n):
     """Like harness.set_threads, for the standalone scripts; keep the returned object alive."""
-    if hasattr(lib, "set_num_threads"):
-        lib.set_num_threads(n)
     try:
         from threadpoolctl import threadpool_limits
+        limits = threadpool_limits(limits=n, user_api="blas")
     except ImportError:
-        return None
-    return threadpool_limits(limits=n, user_api="blas")
+        limits = None
+    if hasattr(lib, "set_num_threads"):
+        lib.set_num_threads(n)
+    return limits
 
 
 if __name__ == "__main__":

@@ -132,12 +132,12 @@ def measure(fn, *, per_call: int = 1, repeats: int = 7, min_time: float = 0.02, 
 
 def set_threads(lib, n: int):
     """Intra-op threads of the library and of the BLAS NumPy has loaded. Keep the
-    returned object alive: threadpoolctl limits last as long as it does."""
+    returned object alive: threadpoolctl limits last as long as it does. The library's own
+    setting comes last: ember keeps NumPy's BLAS single-threaded and runs its own threads."""
+    limits = threadpool_limits(limits=n, user_api="blas") if threadpool_limits is not None else None
     if hasattr(lib, "set_num_threads"):
         lib.set_num_threads(n)
-    if threadpool_limits is not None:
-        return threadpool_limits(limits=n, user_api="blas")
-    return None
+    return limits
 
 
 def thread_env(n: int) -> dict:

@@ -5,6 +5,7 @@
 Tensors and autograd live in ember.tensor / ember.autograd, the ops in ember.ops (one module per
 family, each op's forward beside its backward), the array backend behind ember.backend.
 """
+from ember.backend.memory import keep_freed_memory as _keep_freed_memory
 from ember.backend import dtypes as _dtypes
 from ember.backend.dtypes import (  # noqa: F401
     dtype, uint8, int8, int16, int32, int64, float16, float32, float64,
@@ -35,6 +36,8 @@ from ember import autograd, cuda  # noqa: F401
 from ember._tensor_str import set_printoptions, get_printoptions, printoptions  # noqa: F401
 
 __version__ = "0.1.0"
+
+_keep_freed_memory()     # training loops reuse big arrays; see ember/backend/memory.py
 
 bool = _dtypes.bool_  # noqa: A001  (torch.bool)
 float = _dtypes.float32  # noqa: A001
@@ -84,24 +87,16 @@ def can_cast(from_, to):
     return from_._kind <= to._kind
 
 
-_num_threads = [None]
-
-
 def set_num_threads(n):
-    """Limits the BLAS threads NumPy uses (through threadpoolctl, when it is installed)."""
-    _num_threads[0] = n
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(limits=n, user_api="blas")
+    """The number of threads ember's ops use (its worker pool; NumPy's BLAS is kept single-threaded and
+    big matrix multiplies are split between these threads instead -- see ember/backend/threads.py)."""
+    from ember.backend import threads
+    threads.set_threads(n)
 
 
 def get_num_threads():
-    if _num_threads[0] is not None:
-        return _num_threads[0]
-    import os
-    return os.cpu_count() or 1
+    from ember.backend import threads
+    return threads.get_threads()
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):

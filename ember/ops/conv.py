@@ -45,6 +45,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ember.autograd.function import Function
+from ember.backend.threads import get_threads as _threads, matmul, parallel
 from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
 
@@ -84,34 +85,6 @@ class _Scratch(threading.local):
             buf = self.bufs[name] = np.empty(n + 64, np.uint8)
         start = -buf.ctypes.data % 64                 # 64-byte aligned, as BLAS likes it
         return buf[start:start + n].view(dtype).reshape(shape)
-
-
-def _threads():
-    from ember import get_num_threads
-    return max(1, int(get_num_threads()))
-
-
-_executor = [None, 0, 0]     # pool, its size, the process that made it (a forked child needs its own)
-
-
-def parallel(fn, n, nbytes):
-    """Run fn(lo, hi) over [0, n) in chunks on ember's threads, when the work is big enough to pay.
-
-    For memory-bound copies and adds, and for batches of GEMMs too small for BLAS to thread: NumPy and
-    BLAS release the GIL inside them, so two cores do about twice the work (torch runs these parts
-    multi-threaded too)."""
-    nt = min(_threads(), n)
-    if nt <= 1 or nbytes < (1 << 20):
-        fn(0, n)
-        return
-    if _executor[1] < nt - 1 or _executor[2] != os.getpid():
-        from concurrent.futures import ThreadPoolExecutor
-        _executor[:] = [ThreadPoolExecutor(nt - 1, thread_name_prefix="ember-conv"), nt - 1, os.getpid()]
-    bounds = [n * i // nt for i in range(nt + 1)]
-    futures = [_executor[0].submit(fn, bounds[i], bounds[i + 1]) for i in range(1, nt)]
-    fn(bounds[0], bounds[1])
-    for f in futures:
-        f.result()
 
 
 scratch = _Scratch()
@@ -347,7 +320,7 @@ def _grad_input_ext(gy, wm, g):
             t += src[:, lo:hi]
 
     def work(lo, hi):
-        np.matmul(wt, gye3[lo:hi], out=dcols[lo:hi])
+        matmul(wt, gye3[lo:hi], out=dcols[lo:hi])
         if g.split:
             add(lo, hi)
     _batched(g, work, widen, dcols.nbytes)
@@ -417,7 +390,7 @@ def _forward(x, w, b, g, cols=None, keep=False):
         bb = b.reshape(g.G, g.Og, 1) if b is not None else None
 
         def work(lo, hi):
-            np.matmul(wm, cols[lo:hi], out=y[lo:hi])
+            matmul(wm, cols[lo:hi], out=y[lo:hi])
             if bb is not None:
                 y[lo:hi] += bb
         _batched(g, work, fill, cols.nbytes)
@@ -427,7 +400,7 @@ def _forward(x, w, b, g, cols=None, keep=False):
         y = np.empty((g.N, g.O, P), x.dtype)
         for a, b_ in chunks:
             gs = g.sub(b_ - a)
-            ym = np.matmul(wm, _im2col(x4[a:b_], gs),
+            ym = matmul(wm, _im2col(x4[a:b_], gs),
                            out=scratch.get("ym", (g.G, g.Og, gs.N * P), x.dtype)).reshape(g.O, gs.N, P)
             if b is not None:
                 np.add(ym.transpose(1, 0, 2), b.reshape(g.O, 1), out=y[a:b_])
@@ -437,9 +410,9 @@ def _forward(x, w, b, g, cols=None, keep=False):
     if cols is None:
         cols = _im2col(x4, g, keep)
     if g.N == 1:
-        ym = np.matmul(wm, cols) if g.G > 1 else np.matmul(wm[0], cols[0])   # (O, P) is the result
+        ym = matmul(wm, cols) if g.G > 1 else matmul(wm[0], cols[0])   # (O, P) is the result
     else:
-        ym = np.matmul(wm, cols, out=scratch.get("ym", (g.G, g.Og, g.N * P), cols.dtype))
+        ym = matmul(wm, cols, out=scratch.get("ym", (g.G, g.Og, g.N * P), cols.dtype))
     if g.N == 1:
         y = ym.reshape(g.y_shape)
         if b is not None:
@@ -473,13 +446,13 @@ def _grad_input(gy, w, g, gcm=None):
         gy3 = gy.reshape(g.N, g.G, g.Og, g.OH * g.OW)
         shape = (g.N, g.G, ckk, g.OH * g.OW)
         if direct:
-            return np.matmul(wm.transpose(0, 2, 1), gy3).reshape(g.x_shape)
+            return matmul(wm.transpose(0, 2, 1), gy3).reshape(g.x_shape)
         dcols = scratch.get("dcols", shape, gy.dtype)
         gxp, add = _col2im_plan(dcols, g, gy.dtype)
         wt = wm.transpose(0, 2, 1)
 
         def work(lo, hi):
-            np.matmul(wt, gy3[lo:hi], out=dcols[lo:hi])
+            matmul(wt, gy3[lo:hi], out=dcols[lo:hi])
             if g.split:
                 add(lo, hi)
         _batched(g, work, None, dcols.nbytes)
@@ -490,7 +463,7 @@ def _grad_input(gy, w, g, gcm=None):
         if gcm is None:
             gcm = _gout_cm(gy, g)
         shape = (g.G, ckk, gcm.shape[2])
-        dcols = np.matmul(wm.transpose(0, 2, 1), gcm, out=None if direct else scratch.get("dcols", shape, gy.dtype))
+        dcols = matmul(wm.transpose(0, 2, 1), gcm, out=None if direct else scratch.get("dcols", shape, gy.dtype))
     gx = _col2im(dcols, g, gy.dtype)
     return gx.reshape(g.x_shape)
 
@@ -505,7 +478,7 @@ def _grad_weight(x, gy, g, cols=None, gcm=None):
         ct = cols.transpose(0, 1, 3, 2)
 
         def work(lo, hi):
-            np.matmul(gy4[lo:hi], ct[lo:hi], out=gwn[lo:hi])
+            matmul(gy4[lo:hi], ct[lo:hi], out=gwn[lo:hi])
         _batched(g, work, fill, cols.nbytes)
         return gwn.sum(axis=0).reshape(g.w_shape)                      # (G, Og, CKK)
     chunks = None if cols is not None else g.chunks(gy.dtype.itemsize)
@@ -522,9 +495,9 @@ def _grad_weight(x, gy, g, cols=None, gcm=None):
     if gcm is None:
         gcm = _gout_cm(gy, g)
     if g.G > 1:
-        gw = np.matmul(gcm, cols.transpose(0, 2, 1))
+        gw = matmul(gcm, cols.transpose(0, 2, 1))
     else:
-        gw = np.matmul(gcm[0], cols[0].T)
+        gw = matmul(gcm[0], cols[0].T)
     return gw.reshape(g.w_shape)
 
 

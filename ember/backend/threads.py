@@ -1,0 +1,144 @@
+"""CPU threads: one worker pool for everything ember runs in parallel, and matrix multiplies split over it.
+
+Why ember runs its own threads instead of leaving matrix multiplies to BLAS's: OpenBLAS's worker
+threads busy-wait for about 0.1 s after every multi-threaded call, waiting for the next one. Any other
+thread that wants a core in that time -- ember's own workers, which copy im2col columns and run the
+small per-image GEMMs of a convolution in parallel -- competes with a spinning thread. Measured on
+this 2-core machine: a LeNet training step at batch 256 took 19.4 ms with OpenBLAS threading its
+(small) fully-connected GEMMs and 14.7 ms with OpenBLAS kept single-threaded. So ember sets BLAS to
+one thread the first time it needs threads and splits big GEMMs itself: two single-threaded halves on
+two cores run as fast as OpenBLAS's own two threads (1024x1024 @ 1024x1024: 4.8 ms vs 4.9 ms).
+
+This changes NumPy's BLAS for the whole process (a script's own `a @ b` then runs on one thread);
+`ember.set_num_threads(n)` sizes ember's pool, and BLAS stays single-threaded.
+"""
+import os
+import threading
+
+import numpy as np
+
+__all__ = ["get_threads", "set_threads", "parallel", "matmul"]
+
+_state = {"threads": None, "blas_done": False}
+_executor = [None, 0, 0]     # pool, its size, the process that made it (a forked child needs its own)
+_local = threading.local()   # .inside: this thread is running a share of a parallel call
+
+# a GEMM is split between threads only above this many multiply-adds: below it the hand-off to a
+# sleeping worker (~20-70 us here) costs more than the second core saves
+SPLIT_MIN_MACS = 8 << 20
+
+
+def get_threads():
+    n = _state["threads"]
+    return n if n is not None else (os.cpu_count() or 1)
+
+
+def set_threads(n):
+    _state["threads"] = max(1, int(n))
+    _state["blas_done"] = False      # again: something (threadpoolctl) may have changed BLAS meanwhile
+    _single_threaded_blas()
+
+
+def _blas_thread_setters():
+    """The `*set_num_threads` functions of the OpenBLAS libraries loaded in this process (NumPy's wheels
+    bundle one with prefixed symbols), found through /proc/self/maps; none on other systems."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return []
+    import ctypes
+    setters = []
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("openblas_set_num_threads", "openblas_set_num_threads64_",
+                     "scipy_openblas_set_num_threads", "scipy_openblas_set_num_threads64_"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int]
+                fn.restype = None
+                setters.append(fn)
+                break
+    return setters
+
+
+def _single_threaded_blas():
+    if _state["blas_done"]:
+        return
+    _state["blas_done"] = True
+    for setter in _blas_thread_setters():
+        setter(1)
+
+
+def _pool(nt):
+    if _executor[1] < nt - 1 or _executor[2] != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+        _executor[:] = [ThreadPoolExecutor(nt - 1, thread_name_prefix="ember"), nt - 1, os.getpid()]
+    return _executor[0]
+
+
+def _run_share(fn, lo, hi):
+    _local.inside = True
+    try:
+        fn(lo, hi)
+    finally:
+        _local.inside = False
+
+
+def parallel(fn, n, nbytes=None):
+    """Run fn(lo, hi) over [0, n) split between ember's threads, when the work is big enough to pay
+    (nbytes: how much memory it touches; None: always split).
+
+    For memory-bound copies and adds, and for batches of GEMMs: NumPy and BLAS release the GIL inside
+    them, so two cores do about twice the work (torch runs these parts multi-threaded too). Called
+    from inside a share, it runs inline: nested splitting would only queue behind itself."""
+    nt = min(get_threads(), n)
+    if nt <= 1 or (nbytes is not None and nbytes < (1 << 20)) or getattr(_local, "inside", False):
+        fn(0, n)
+        return
+    _single_threaded_blas()
+    pool = _pool(nt)
+    bounds = [n * i // nt for i in range(nt + 1)]
+    futures = [pool.submit(_run_share, fn, bounds[i], bounds[i + 1]) for i in range(1, nt)]
+    _run_share(fn, bounds[0], bounds[1])
+    for f in futures:
+        f.result()
+
+
+def matmul(a, b, out=None):
+    """np.matmul(a, b, out=out), split between ember's threads when it is big: by batch when there are
+    at least as many matrices as threads, else by the rows of a (or the columns of b when a has fewer
+    rows than b has columns)."""
+    if not _state["blas_done"]:
+        _single_threaded_blas()
+    if a.ndim < 2 or b.ndim < 2:
+        return np.matmul(a, b, out=out)
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) if a.ndim > 2 or b.ndim > 2 else ()
+    batch = 1
+    for s in batch_shape:
+        batch *= s
+    nt = get_threads()
+    if nt <= 1 or batch * m * k * n < SPLIT_MIN_MACS or getattr(_local, "inside", False):
+        return np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty(batch_shape + (m, n), np.result_type(a, b))
+    if len(batch_shape) == 1 and batch >= nt:
+        a3 = a if a.ndim == 2 else np.broadcast_to(a, batch_shape + a.shape[-2:])
+        b3 = b if b.ndim == 2 else np.broadcast_to(b, batch_shape + b.shape[-2:])
+
+        def share(lo, hi):
+            np.matmul(a3 if a3.ndim == 2 else a3[lo:hi], b3 if b3.ndim == 2 else b3[lo:hi], out=out[lo:hi])
+        parallel(share, batch)
+    elif m >= n or m >= 64 * nt:
+        def share(lo, hi):
+            np.matmul(a[..., lo:hi, :], b, out=out[..., lo:hi, :])
+        parallel(share, m)
+    else:
+        def share(lo, hi):
+            np.matmul(a, b[..., lo:hi], out=out[..., lo:hi])
+        parallel(share, n)
+    return out

@@ -1,0 +1,115 @@
+"""ember's own threads (ember/backend/threads.py) and its malloc setting (ember/backend/memory.py)."""
+import os
+import platform
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+from ember.backend import threads
+
+
+@pytest.fixture
+def two_threads():
+    saved = ember.get_num_threads()
+    ember.set_num_threads(2)
+    yield
+    ember.set_num_threads(saved)
+
+
+SHAPES = [
+    ((300, 500), (500, 400)),            # split by rows
+    ((8, 700), (700, 3000)),             # few rows, many columns: split by columns
+    ((1, 9216), (9216, 1024)),           # a single row (AlexNet's classifier at batch 1)
+    ((4, 300, 500), (500, 400)),         # a batch against one matrix: split by batch
+    ((6, 300, 100), (6, 100, 300)),      # batch against batch
+    ((3, 1, 300, 500), (2, 500, 400)),   # broadcast batch dimensions
+    ((1, 300, 500), (500, 400)),         # a batch of one: split by rows
+    ((2, 3), (3, 4)),                    # too small to split
+]
+
+
+@pytest.mark.parametrize("sa,sb", SHAPES)
+def test_matmul_equals_numpy(two_threads, sa, sb):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(sa).astype(np.float32)
+    b = rng.standard_normal(sb).astype(np.float32)
+    expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    got = threads.matmul(a, b)
+    assert got.shape == expected.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
+    out = np.full(expected.shape, np.nan, np.float32)
+    assert threads.matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-3)
+
+
+def test_matmul_of_transposed_views(two_threads):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((600, 400)).astype(np.float32)
+    b = rng.standard_normal((300, 600)).astype(np.float32)
+    np.testing.assert_allclose(threads.matmul(a.T, b.T), a.T.astype(np.float64) @ b.T, rtol=1e-4, atol=1e-3)
+
+
+def test_parallel_covers_every_index_once(two_threads):
+    seen = np.zeros(1000, np.int64)
+
+    def fn(lo, hi):
+        seen[lo:hi] += 1
+    threads.parallel(fn, 1000)
+    assert (seen == 1).all()
+    threads.parallel(fn, 1000, nbytes=10)       # small work: inline, still covers everything
+    assert (seen == 2).all()
+
+
+def test_nested_parallel_runs_inline(two_threads):
+    calls = []
+
+    def inner(lo, hi):
+        calls.append((lo, hi))
+
+    def outer(lo, hi):
+        threads.parallel(inner, 10)             # from inside a share: one inline call
+    threads.parallel(outer, 2)
+    assert sorted(calls) == [(0, 10), (0, 10)]
+
+
+def test_one_thread_means_no_split():
+    saved = ember.get_num_threads()
+    ember.set_num_threads(1)
+    try:
+        assert ember.get_num_threads() == 1
+        seen = []
+        threads.parallel(lambda lo, hi: seen.append((lo, hi)), 100)
+        assert seen == [(0, 100)]
+    finally:
+        ember.set_num_threads(saved)
+
+
+def test_errors_in_a_share_reach_the_caller(two_threads):
+    def fn(lo, hi):
+        if lo > 0:
+            raise ValueError("from the worker")
+    with pytest.raises(ValueError, match="from the worker"):
+        threads.parallel(fn, 10)
+
+
+def test_blas_is_single_threaded_after_import():
+    pytest.importorskip("threadpoolctl")
+    code = ("import numpy as np, ember, threadpoolctl\n"
+            "ember.ones(300, 300) @ ember.ones(300, 300)\n"
+            "print([p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    counts = eval(out)
+    assert counts and all(c == 1 for c in counts)
+
+
+def test_keep_freed_memory_setting():
+    from ember.backend.memory import keep_freed_memory
+    code = "import ember.backend.memory as m; print(m.keep_freed_memory())"
+    env = dict(os.environ, EMBER_KEEP_FREED_MEMORY="0")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.strip() == "False"
+    if platform.libc_ver()[0] == "glibc":
+        assert keep_freed_memory() is True
