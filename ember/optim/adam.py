@@ -4,7 +4,7 @@ import numpy as np
 from ember.tensor import Tensor
 from ember.optim.optimizer import (
     Optimizer, _capturable_check, _check_fused_foreach, _check_not_differentiable, _lerp_, _new_step, _to_float,
-    _to_scalar, _use_grad_for_differentiable, _get_scalar_dtype,
+    _to_scalar, _use_grad_for_differentiable, _get_scalar_dtype, _in_slices,
 )
 
 __all__ = ["Adam", "adam"]
@@ -158,15 +158,23 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, for
     beta2 = _to_float(beta2)
     weight_decay = _to_float(weight_decay)
 
+    # the per-parameter scalars first, then the elementwise update over flat slices of the arrays
+    # (split between threads, see _in_slices)
+    scalars = []
     for i, param in enumerate(params):
-        p = param._data
-        g = grads[i]._data
-        m = exp_avgs[i]._data
-        v = exp_avg_sqs[i]._data
         step_t = state_steps[i]
-
         step_t._data += 1
+        step = float(step_t._data)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        scalars.append((lr / bias_correction1, bias_correction2 ** 0.5))
+        param._version[0] += 1
+    arrays = [[params[i]._data, grads[i]._data, exp_avgs[i]._data, exp_avg_sqs[i]._data]
+              + ([max_exp_avg_sqs[i]._data] if amsgrad else []) for i in range(len(params))]
 
+    def update(i, views):
+        p, g, m, v = views[:4]
+        step_size, bias_correction2_sqrt = scalars[i]
         # grad = -g if maximize; coupled weight decay: grad + weight_decay * param
         d, owned = g, False
         if weight_decay != 0:
@@ -190,14 +198,8 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, for
         np.multiply(t, d, out=t)
         np.add(v, t, out=v)
 
-        step = float(step_t._data)
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2 = 1 - beta2 ** step
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2 ** 0.5
-
         if amsgrad:
-            vmax = max_exp_avg_sqs[i]._data
+            vmax = views[4]
             np.maximum(vmax, v, out=vmax)
             v = vmax
         # denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)
@@ -208,4 +210,4 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, for
         np.multiply(m, -step_size, out=t)
         np.divide(t, denom, out=t)
         np.add(p, t, out=p)
-        param._version[0] += 1
+    _in_slices(arrays, update)

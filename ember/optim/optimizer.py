@@ -186,6 +186,37 @@ def _lerp_(start, end, weight, scratch=None):
     return t
 
 
+def _in_slices(arrays, update):
+    """Run update(i, views) for every parameter i, where views are flat slices of that parameter's arrays
+    (param, grad, state, ... as listed in arrays[i]), the elements split between ember's threads.
+
+    An optimizer step is a dozen memory-bound passes over every parameter (Adam on ResNet-18: 11M
+    elements); NumPy runs each pass on one core while releasing the GIL, so two threads each taking
+    half of every big parameter do the step in about half the time. Small steps stay on one thread,
+    and a parameter whose arrays are not all contiguous is updated whole by the first thread."""
+    from ember.backend.threads import get_threads, parallel
+    sizes = [a[0].size for a in arrays]
+    total = sum(sizes)
+    if get_threads() <= 1 or total < (1 << 18):
+        for i, a in enumerate(arrays):
+            update(i, a)
+        return
+    flat = [all(x.flags.c_contiguous for x in a) for a in arrays]
+
+    def share(lo, hi):
+        for i, a in enumerate(arrays):
+            if not flat[i]:
+                if lo == 0:
+                    update(i, a)
+                continue
+            n = sizes[i]
+            a_lo, a_hi = n * lo // parts, n * hi // parts
+            if a_hi > a_lo:
+                update(i, [x.reshape(-1)[a_lo:a_hi] for x in a])
+    parts = get_threads()
+    parallel(share, parts)
+
+
 class Optimizer:
     r"""Base class for all optimizers.
 

@@ -3,7 +3,7 @@ import numpy as np
 
 from ember.tensor import Tensor
 from ember.optim.optimizer import (
-    Optimizer, _check_fused_foreach, _check_not_differentiable, _to_float, _use_grad_for_differentiable,
+    Optimizer, _check_fused_foreach, _check_not_differentiable, _in_slices, _to_float, _use_grad_for_differentiable,
 )
 
 __all__ = ["SGD", "sgd"]
@@ -102,9 +102,21 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
     lr = _to_float(lr)
     weight_decay = _to_float(weight_decay)
     use_momentum = momentum != 0
-    for i, param in enumerate(params):
-        p = param._data
-        g = d_p_list[i]._data
+    first = [False] * len(params)      # the momentum buffer starts as a copy of the first gradient
+    if use_momentum:
+        for i, param in enumerate(params):
+            if momentum_buffer_list[i] is None:
+                momentum_buffer_list[i] = Tensor._make(np.empty_like(param._data))
+                first[i] = True
+            else:
+                momentum_buffer_list[i]._version[0] += 1
+    for param in params:
+        param._version[0] += 1
+    arrays = [[params[i]._data, d_p_list[i]._data] + ([momentum_buffer_list[i]._data] if use_momentum else [])
+              for i in range(len(params))]
+
+    def update(i, views):
+        p, g = views[0], views[1]
         # grad = (-g if maximize else g) + weight_decay * param; `scratch` is an array this step owns
         if weight_decay != 0:
             d = np.multiply(p, weight_decay, out=np.empty_like(p))
@@ -120,14 +132,10 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
             scratch = None
 
         if use_momentum:
-            buf = momentum_buffer_list[i]
-            if buf is None:
-                b = d.copy() if scratch is None else d
-                if scratch is not None:
-                    scratch = None  # it became the buffer
-                momentum_buffer_list[i] = Tensor._make(b)
+            b = views[2]
+            if first[i]:
+                np.copyto(b, d)
             else:
-                b = buf._data
                 np.multiply(b, momentum, out=b)
                 if dampening != 0:
                     t = np.multiply(d, 1 - dampening, out=np.empty_like(d))
@@ -136,7 +144,6 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
                         scratch = t
                 else:
                     np.add(b, d, out=b)
-                buf._version[0] += 1
             if nesterov:
                 # grad = grad + momentum * buf
                 u = np.multiply(b, momentum, out=np.empty_like(b))
@@ -147,4 +154,4 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
         # param.add_(grad, alpha=-lr)
         t = np.multiply(d, -lr, out=scratch if scratch is not None else np.empty_like(d))
         np.add(p, t, out=p)
-        param._version[0] += 1
+    _in_slices(arrays, update)

@@ -633,3 +633,35 @@ def test_nn_parameters():
             opt.step()
         out.append(params)
     assert_params_close(out[0], out[1], "nn.Parameter")
+
+
+@pytest.mark.parametrize("case", [("Adam", {}), ("Adam", dict(amsgrad=True, weight_decay=0.1)),
+                                  ("Adam", dict(maximize=True)), ("AdamW", dict(weight_decay=0.1)),
+                                  ("AdamW", dict(amsgrad=True, maximize=True)), ("SGD", dict(lr=0.1)),
+                                  ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01)),
+                                  ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True))], ids=_id)
+def test_big_parameters_split_between_threads(case):
+    """Parameters big enough for the update to be split between ember's threads (element slices of
+    each array), next to small ones and one non-contiguous one (updated whole): still torch's
+    trajectory."""
+    cls_name, kwargs = case
+    saved = LIB.get_num_threads()
+    LIB.set_num_threads(2)
+    try:
+        rng = np.random.default_rng(3)
+        arrays = [rng.standard_normal(s).astype(np.float32) for s in [(700, 500), (3,), (257, 1031), ()]]
+        seq = gradient_sequence(arrays, 4, seed=4)
+        lp = make_params(LIB, arrays)
+        transposed = np.ascontiguousarray(arrays[0].T).T          # same values, Fortran order
+        lp[0] = LIB.from_numpy(transposed).requires_grad_()
+        assert not lp[0].detach().numpy().flags.c_contiguous
+        lo = getattr(optim_of(LIB), cls_name)(lp, **kwargs)
+        rp, ro = build(REF, cls_name, arrays, kwargs)
+        for step, grads in enumerate(seq):
+            set_grads(LIB, lp, grads)
+            set_grads(REF, rp, grads)
+            lo.step()
+            ro.step()
+            assert_params_close(lp, rp, f"{cls_name}({kwargs}) step {step + 1}")
+    finally:
+        LIB.set_num_threads(saved)
