@@ -23,14 +23,16 @@ _state = {"threads": None, "blas_done": False}
 _executor = [None, 0, 0]     # pool, its size, the process that made it (a forked child needs its own)
 _local = threading.local()   # .inside: this thread is running a share of a parallel call
 
-# a GEMM is split between threads only above this many multiply-adds: below it the hand-off to a
-# sleeping worker (~20-70 us here) costs more than the second core saves
-SPLIT_MIN_MACS = 8 << 20
+# a GEMM is split between threads only above this many multiply-adds (~0.1 ms on one core): below it
+# the hand-off to a sleeping worker (~20-70 us here) costs about what the second core saves
+SPLIT_MIN_MACS = 16 << 20
 
 
 def get_threads():
     n = _state["threads"]
-    return n if n is not None else (os.cpu_count() or 1)
+    if n is None:
+        n = _state["threads"] = os.cpu_count() or 1     # once: os.cpu_count() costs microseconds per call
+    return n
 
 
 def set_threads(n):

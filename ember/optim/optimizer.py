@@ -197,7 +197,7 @@ def _in_slices(arrays, update):
     from ember.backend.threads import get_threads, parallel
     sizes = [a[0].size for a in arrays]
     total = sum(sizes)
-    if get_threads() <= 1 or total < (1 << 18):
+    if get_threads() <= 1 or total < (1 << 20):       # under ~1 ms of work: the hand-off costs more
         for i, a in enumerate(arrays):
             update(i, a)
         return

@@ -649,7 +649,7 @@ def test_big_parameters_split_between_threads(case):
     LIB.set_num_threads(2)
     try:
         rng = np.random.default_rng(3)
-        arrays = [rng.standard_normal(s).astype(np.float32) for s in [(700, 500), (3,), (257, 1031), ()]]
+        arrays = [rng.standard_normal(s).astype(np.float32) for s in [(1200, 800), (3,), (257, 1031), ()]]
         seq = gradient_sequence(arrays, 4, seed=4)
         lp = make_params(LIB, arrays)
         transposed = np.ascontiguousarray(arrays[0].T).T          # same values, Fortran order
