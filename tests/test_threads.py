@@ -95,14 +95,27 @@ def test_errors_in_a_share_reach_the_caller(two_threads):
         threads.parallel(fn, 10)
 
 
-def test_blas_is_single_threaded_after_import():
+def test_blas_threads_follow_the_pool():
+    """BLAS threads GEMMs while ember's pool is idle and is kept single-threaded while the pool works."""
     pytest.importorskip("threadpoolctl")
-    code = ("import numpy as np, ember, threadpoolctl\n"
+    code = ("import time, numpy as np, ember, threadpoolctl\n"
+            "from ember.backend import threads\n"
+            "ember.set_num_threads(2)\n"
+            "def blas():\n"
+            "    return [p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas']\n"
             "ember.ones(300, 300) @ ember.ones(300, 300)\n"
-            "print([p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas'])")
+            "print(blas())\n"
+            "threads.parallel(lambda lo, hi: None, 4)\n"
+            "ember.ones(300, 300) @ ember.ones(300, 300)\n"
+            "print(blas())\n"
+            "time.sleep(threads.POOL_BUSY_S + 0.1)\n"
+            "ember.ones(300, 300) @ ember.ones(300, 300)\n"
+            "print(blas())\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    counts = eval(out)
-    assert counts and all(c == 1 for c in counts)
+    idle, busy, idle_again = [eval(line) for line in out.splitlines()]
+    assert idle and all(c == 2 for c in idle)
+    assert all(c == 1 for c in busy)
+    assert all(c == 2 for c in idle_again)
 
 
 def test_keep_freed_memory_setting():

@@ -1,31 +1,37 @@
-"""CPU threads: one worker pool for everything ember runs in parallel, and matrix multiplies split over it.
+"""CPU threads: one worker pool for what ember runs in parallel, and who threads the matrix multiplies.
 
-Why ember runs its own threads instead of leaving matrix multiplies to BLAS's: OpenBLAS's worker
-threads busy-wait for about 0.1 s after every multi-threaded call, waiting for the next one. Any other
-thread that wants a core in that time -- ember's own workers, which copy im2col columns and run the
-small per-image GEMMs of a convolution in parallel -- competes with a spinning thread. Measured on
-this 2-core machine: a LeNet training step at batch 256 took 19.4 ms with OpenBLAS threading its
-(small) fully-connected GEMMs and 14.7 ms with OpenBLAS kept single-threaded. So ember sets BLAS to
-one thread the first time it needs threads and splits big GEMMs itself: two single-threaded halves on
-two cores run as fast as OpenBLAS's own two threads (1024x1024 @ 1024x1024: 4.8 ms vs 4.9 ms).
+OpenBLAS's worker threads busy-wait for about 0.1 s after every multi-threaded call, waiting for the
+next one. That makes back-to-back GEMMs start instantly (an MLP's training step is little else), but
+any other thread that wants a core meanwhile -- ember's own workers, which copy im2col columns and run
+the small per-image GEMMs of a convolution in parallel -- competes with a spinning thread. Measured on
+this 2-core machine: a LeNet training step at batch 256 took 19.4 ms with OpenBLAS threading its small
+fully-connected GEMMs and 14.7 ms with OpenBLAS kept single-threaded. So there are two regimes:
 
-This changes NumPy's BLAS for the whole process (a script's own `a @ b` then runs on one thread);
-`ember.set_num_threads(n)` sizes ember's pool, and BLAS stays single-threaded.
+* while ember's pool is idle (no parallel call in the last POOL_BUSY_S seconds: MLPs), BLAS runs with
+  ember's thread count and threads GEMMs itself;
+* once the pool is in use (convolutions, big optimizer steps), BLAS is set to one thread and ember
+  splits big GEMMs over its pool instead: two single-threaded halves on two cores run about as fast
+  as OpenBLAS's own two threads (1024x1024 @ 1024x1024: 4.8 ms vs 4.9 ms).
+
+This sets NumPy's BLAS thread count for the whole process; `ember.set_num_threads(n)` sizes both.
 """
 import os
 import threading
+import time
 
 import numpy as np
 
 __all__ = ["get_threads", "set_threads", "parallel", "matmul"]
 
-_state = {"threads": None, "blas_done": False}
+_state = {"threads": None, "blas": None, "pool_used": -1e9}
 _executor = [None, 0, 0]     # pool, its size, the process that made it (a forked child needs its own)
 _local = threading.local()   # .inside: this thread is running a share of a parallel call
 
 # a GEMM is split between threads only above this many multiply-adds (~0.1 ms on one core): below it
 # the hand-off to a sleeping worker (~20-70 us here) costs about what the second core saves
 SPLIT_MIN_MACS = 16 << 20
+# how long after its last parallel call the pool counts as in use
+POOL_BUSY_S = 0.5
 
 
 def get_threads():
@@ -37,8 +43,8 @@ def get_threads():
 
 def set_threads(n):
     _state["threads"] = max(1, int(n))
-    _state["blas_done"] = False      # again: something (threadpoolctl) may have changed BLAS meanwhile
-    _single_threaded_blas()
+    _state["blas"] = None       # set it again: something (threadpoolctl) may have changed it meanwhile
+    _blas_threads(1 if _pool_busy() else _state["threads"])
 
 
 def _blas_thread_setters():
@@ -67,12 +73,19 @@ def _blas_thread_setters():
     return setters
 
 
-def _single_threaded_blas():
-    if _state["blas_done"]:
+def _blas_threads(n):
+    """Set BLAS's thread count, if it is not n already."""
+    if _state["blas"] == n:
         return
-    _state["blas_done"] = True
-    for setter in _blas_thread_setters():
-        setter(1)
+    if _state["blas"] is None or "setters" not in _state:
+        _state["setters"] = _blas_thread_setters()
+    _state["blas"] = n
+    for setter in _state["setters"]:
+        setter(n)
+
+
+def _pool_busy():
+    return time.perf_counter() - _state["pool_used"] < POOL_BUSY_S
 
 
 def _pool(nt):
@@ -101,7 +114,9 @@ def parallel(fn, n, nbytes=None):
     if nt <= 1 or (nbytes is not None and nbytes < (1 << 20)) or getattr(_local, "inside", False):
         fn(0, n)
         return
-    _single_threaded_blas()
+    _state["pool_used"] = time.perf_counter()
+    if _state["blas"] != 1:
+        _blas_threads(1)
     pool = _pool(nt)
     bounds = [n * i // nt for i in range(nt + 1)]
     futures = [pool.submit(_run_share, fn, bounds[i], bounds[i + 1]) for i in range(1, nt)]
@@ -114,10 +129,16 @@ def matmul(a, b, out=None):
     """np.matmul(a, b, out=out), split between ember's threads when it is big: by batch when there are
     at least as many matrices as threads, else by the rows of a (or the columns of b when a has fewer
     rows than b has columns)."""
-    if not _state["blas_done"]:
-        _single_threaded_blas()
     if a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b, out=out)
+    if not _pool_busy():
+        # nothing of ember's own runs in parallel: let BLAS thread the GEMM (its spinning workers then
+        # start the next one at once)
+        if _state["blas"] != get_threads():
+            _blas_threads(get_threads())
+        return np.matmul(a, b, out=out)
+    if _state["blas"] != 1:
+        _blas_threads(1)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) if a.ndim > 2 or b.ndim > 2 else ()
     batch = 1
