@@ -14,11 +14,16 @@ Max pooling keeps, per output element, the offset of its argmax in the window (u
 255 elements): a quarter of a float32 output, stashed for backward and freed once backward has run.
 It is updated branch-free: offsets are visited in increasing order, so `idx = max(idx, k * (x_k > m))`
 records the first maximum in scan order (PyTorch's tie rule); `np.copyto(..., where=mask)` measured 10x
-slower. NaN follows PyTorch (a NaN wins, the last one in scan order): checked once at the end and redone
-exactly only when the result holds a NaN. Padding is -inf (the lowest integer for integer tensors) and
-the index starts at each window's first real element, so padding is never selected.
-The backward scatters the gradient back with the same offset loop: an assignment per offset when
-windows do not overlap (stride >= kernel), an accumulation otherwise.
+slower. `x_k > m` is read off the new running max (`max(m, x_k) != m`), so each offset reads its strided
+slice once. NaN follows PyTorch (a NaN wins, the last one in scan order): checked once at the end and
+redone exactly only when the result holds a NaN. Padding is -inf (the lowest integer for integer tensors)
+and the index starts at each window's first real element, so padding is never selected. Many planes with
+short output rows (AlexNet's last pool: 256 planes of 5x5) go channels-last, where a slice is a few long
+contiguous runs instead of thousands of 5-element rows.
+The backward turns each argmax into a flat position in the input (two small cached tables and a gather)
+and adds the gradients there with one np.add.at, in PyTorch's order (an assignment when windows cannot
+share an element); double backward gathers at the same positions. Both cost the output's size, not
+kernel-size passes over the input.
 
 Avg pooling sums the offsets' slices of the zero-padded input, then divides by the window count: a
 scalar when every window has the same count, else an (OH, OW) table from PyTorch's rule (clipped to the
@@ -162,9 +167,6 @@ class _PoolGeom:
         return self.crop(gxp).reshape(self.in_shape)
 
 
-_SMALL = 1 << 16   # window elements below which max pooling's backward scatters with one add.at
-
-
 def _lowest(dtype):
     if dtype.kind == "f":
         return -np.inf
@@ -182,52 +184,84 @@ def _first_valid(n_out, s, p, d, k):
 
 # -- max pooling -----------------------------------------------------------------------------
 
+_pos_tables = {}   # geometry -> max pooling's index tables; small, reused by every call
+
+
 def _max_pool_forward(x, g, need_idx=True):
-    x4 = g.x4(x)
     low = _lowest(x.dtype)
-    xp = g.pad(x4, low)
+    xp = g.pad(g.x4(x), low)
     kk = g.kh * g.kw
     idt = np.uint8 if kk <= 256 else np.int32
-    oshape = (g.N, g.C, g.OH, g.OW)
-    offs = list(g.offsets())
-    if g.padded:
-        cur = np.full(oshape, low, x.dtype)
-        k0 = (_first_valid(g.OH, g.sh, g.ph, g.dh, g.kh)[:, None] * g.kw +
-              _first_valid(g.OW, g.sw, g.pw, g.dw, g.kw)[None, :]).astype(idt)
-        idx = np.empty(oshape, idt)
-        idx[...] = k0
-        rest = offs
+    NC = g.N * g.C
+    last = (g.OW <= 8 and NC >= 32 and 6 * kk > g.sh * g.Wp + 2 * g.OW and
+            NC * g.Hp * g.Wp <= 1 << 17)
+    if last:
+        # short output rows: a slice is N*C*OH rows of only OW elements and NumPy's per-row overhead
+        # (~6x a transposed element's cost) dominates; in (Hp, Wp, N*C) layout each slice is OH*OW
+        # contiguous runs of N*C. Pays when the kk slice passes save more rows than the transposes
+        # (input in, output and index out) cost: 6*kk > Hp*Wp/OH + 2*OW, measured, and while the input
+        # is cache-sized (beyond, the transposes cost more than they save)
+        src = np.ascontiguousarray(xp.reshape(NC, g.Hp * g.Wp).T).reshape(g.Hp, g.Wp, NC)
+        oshape = (g.OH, g.OW, NC)
     else:
-        _, hs, ws = offs[0]
-        cur = xp[:, :, hs, ws].copy()
-        idx = np.zeros(oshape, idt)
-        rest = offs[1:]
-    if rest and not need_idx:
+        src = xp.reshape(NC, g.Hp, g.Wp)
+        oshape = (NC, g.OH, g.OW)
+    offs = list(g.offsets())
+    rest = offs[1:]
+    _, hs, ws = offs[0]
+    cur = src[hs, ws].copy() if last else src[:, hs, ws].copy()   # padding is -inf: any real element beats it
+    idx = None
+    if not need_idx:
         for k, hs, ws in rest:
-            np.maximum(cur, xp[:, :, hs, ws], out=cur)
-        return cur.reshape(g.out_shape), None
-    if rest:
-        m = np.empty(oshape, np.bool_)
-        tmp = np.empty(oshape, idt)
-        for k, hs, ws in rest:
-            sl = xp[:, :, hs, ws]
-            np.greater(sl, cur, out=m)
-            np.multiply(m, k, out=tmp, casting="unsafe")
-            np.maximum(idx, tmp, out=idx)
-            np.maximum(cur, sl, out=cur)
-        if x.dtype.kind == "f" and np.isnan(cur).any():
-            # PyTorch: a NaN always takes over (val > max || isnan(val)); redo exactly, rarely needed
-            cur = np.full(oshape, low, x.dtype) if g.padded else xp[:, :, offs[0][1], offs[0][2]].copy()
-            if g.padded:
-                idx[...] = k0
-            else:
-                idx[...] = 0
+            np.maximum(cur, src[hs, ws] if last else src[:, hs, ws], out=cur)
+    else:
+        idx = np.empty(oshape, idt)
+        idx[...] = _first_valid_table(g, idt, last)
+        if rest:
+            # the only strided pass per offset is the maximum itself; `new != cur` is `x_k > cur` without
+            # reading the slice twice, and the rest are cheap contiguous passes
+            new = np.empty_like(cur)
+            m = np.empty(oshape, np.bool_)
+            mk = m.view(np.uint8) if idt is np.uint8 else m     # uint8 * uint8: no casting loop
+            tmp = np.empty(oshape, idt)
             for k, hs, ws in rest:
-                sl = xp[:, :, hs, ws]
-                m = (sl > cur) | np.isnan(sl)
-                idx[m] = k
-                np.copyto(cur, sl, where=m)
-    return cur.reshape(g.out_shape), idx
+                np.maximum(cur, src[hs, ws] if last else src[:, hs, ws], out=new)
+                np.not_equal(new, cur, out=m)
+                np.multiply(mk, idt(k), out=tmp)
+                np.maximum(idx, tmp, out=idx)
+                cur, new = new, cur
+            if x.dtype.kind == "f" and cur.size and np.isnan(np.maximum.reduce(cur, axis=None)):
+                # PyTorch: a NaN always takes over (val > max || isnan(val)), and a number after it does
+                # not (NaN != NaN would say it did); redo exactly, rarely needed
+                _, hs, ws = offs[0]
+                cur = src[hs, ws].copy() if last else src[:, hs, ws].copy()
+                idx[...] = _first_valid_table(g, idt, last)
+                for k, hs, ws in rest:
+                    sl = src[hs, ws] if last else src[:, hs, ws]
+                    m = (sl > cur) | np.isnan(sl)
+                    idx[m] = k
+                    np.copyto(cur, sl, where=m)
+    if last:
+        cur = np.ascontiguousarray(cur.reshape(g.OH * g.OW, NC).T)
+        if idx is not None:
+            idx = np.ascontiguousarray(idx.reshape(g.OH * g.OW, NC).T)
+    return cur.reshape(g.out_shape), None if idx is None else idx.reshape(g.N, g.C, g.OH, g.OW)
+
+
+def _first_valid_table(g, idt, last):
+    """Each window's first kernel offset on the real input, where its argmax starts: (OH, OW), or
+    (OH, OW, 1) for the channels-last layout."""
+    if not g.padded:
+        return 0
+    key = ("first", g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.OH, g.OW, idt)
+    t = _pos_tables.get(key)
+    if t is None:
+        t = (_first_valid(g.OH, g.sh, g.ph, g.dh, g.kh)[:, None] * g.kw +
+             _first_valid(g.OW, g.sw, g.pw, g.dw, g.kw)[None, :]).astype(idt)
+        if len(_pos_tables) > 64:
+            _pos_tables.clear()
+        _pos_tables[key] = t
+    return t[:, :, None] if last else t
 
 
 def _flat_indices(idx, g):
@@ -238,39 +272,66 @@ def _flat_indices(idx, g):
     return (h * g.W + w).reshape(g.out_shape)
 
 
+def _pos_table(g):
+    """(per-offset shift, per-window start, hollow) for flat argmax positions in the input's planes.
+
+    The argmax is never padding, so positions go straight into the unpadded input -- unless dilation
+    lets a window hold padding only (`hollow`): its (padding) argmax must then land in padding, and
+    positions are in the padded planes. For small outputs `start` holds every plane's windows,
+    (N*C, OH, OW), so a call adds one table instead of two."""
+    NC = g.N * g.C
+    full = NC * g.OH * g.OW <= 1 << 13
+    key = (NC if full else 0, g.H, g.W, g.OH, g.OW, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw)
+    t = _pos_tables.get(key)
+    if t is None:
+        rows, cols = np.arange(g.OH) * g.sh - g.ph, np.arange(g.OW) * g.sw - g.pw   # window corners
+        r0 = rows + _first_valid(g.OH, g.sh, g.ph, g.dh, g.kh) * g.dh
+        c0 = cols + _first_valid(g.OW, g.sw, g.pw, g.dw, g.kw) * g.dw
+        hollow = bool(((r0 < 0) | (r0 >= g.H)).any() or ((c0 < 0) | (c0 >= g.W)).any())
+        H, W = (g.Hp, g.Wp) if hollow else (g.H, g.W)
+        if hollow:
+            rows, cols = rows + g.ph, cols + g.pw
+        kh, kw = np.divmod(np.arange(g.kh * g.kw, dtype=np.intp), g.kw)
+        start = (rows[:, None] * W + cols).astype(np.intp)
+        if full:
+            start = start + np.arange(0, NC * H * W, H * W, dtype=np.intp).reshape(NC, 1, 1)
+        if len(_pos_tables) > 64:
+            _pos_tables.clear()
+        t = _pos_tables[key] = kh * (g.dh * W) + kw * g.dw, start, hollow
+    return t
+
+
+def _max_positions(idx, g):
+    """Each window's argmax as a flat position in the input (in the padded input when hollow)."""
+    shift, start, hollow = _pos_table(g)
+    pos = shift.take(idx.reshape(-1, g.OH, g.OW))
+    pos += start
+    if start.ndim == 2 and g.N * g.C > 1:
+        n = (g.Hp * g.Wp) if hollow else (g.H * g.W)
+        pos += np.arange(0, g.N * g.C * n, n, dtype=np.intp).reshape(-1, 1, 1)
+    return pos.reshape(-1), hollow
+
+
 def _max_scatter(grad, idx, g):
-    gy = grad.reshape(idx.shape)
-    if idx.size * g.kh * g.kw <= _SMALL:
-        # small arrays: each window's maximum as a flat position in the padded input, then one add.at
-        kh, kw = np.divmod(idx.astype(np.intp), g.kw)
-        nc = np.arange(g.N * g.C).reshape(g.N, g.C, 1, 1) * (g.Hp * g.Wp)
-        rows = (np.arange(g.OH) * g.sh).reshape(-1, 1) + kh * g.dh
-        pos = nc + rows * g.Wp + (np.arange(g.OW) * g.sw + kw * g.dw)
-        gxp = np.zeros(g.N * g.C * g.Hp * g.Wp, grad.dtype)
-        if g.overlap:
-            np.add.at(gxp, pos.ravel(), gy.ravel())
-        else:
-            gxp[pos.ravel()] = gy.ravel()
-        return g.crop(gxp.reshape(g.N, g.C, g.Hp, g.Wp)).reshape(g.in_shape)
-    eq = np.empty(idx.shape, np.bool_)
-
-    def part(k, out):
-        np.equal(idx, k, out=eq)
-        if out is not None:
-            np.multiply(gy, eq, out=out)
-            return None
-        return gy * eq
-
-    return g.scatter(part, grad.dtype)
+    """Each output's gradient added at its window's argmax: one add.at (one assignment when windows cannot
+    share an element), in output order like PyTorch's loop."""
+    pos, hollow = _max_positions(idx, g)
+    gx = np.zeros(g.N * g.C * ((g.Hp * g.Wp) if hollow else (g.H * g.W)), grad.dtype)
+    if g.overlap:
+        np.add.at(gx, pos, grad.reshape(-1))
+    else:
+        gx[pos] = grad.reshape(-1)
+    if hollow:
+        return g.crop(gx.reshape(g.N, g.C, g.Hp, g.Wp)).reshape(g.in_shape)
+    return gx.reshape(g.in_shape)
 
 
 def _max_gather(x, idx, g):
     """The forward's selection applied to another input-shaped array: x at each window's argmax."""
-    xp = g.pad(g.x4(x), 0)
-    out = np.zeros(idx.shape, x.dtype)
-    for k, hs, ws in g.offsets():
-        out += np.where(idx == k, xp[:, :, hs, ws], 0)
-    return out.reshape(g.out_shape)
+    pos, hollow = _max_positions(idx, g)
+    if hollow:
+        x = g.pad(g.x4(x), 0)
+    return x.reshape(-1).take(pos).reshape(g.out_shape)
 
 
 class MaxPool2DWithIndices(Function):
@@ -638,8 +699,20 @@ def adaptive_avg_pool2d(input, output_size):
     return AdaptiveAvgPool2D.apply(input, out_hw=(oh, ow))
 
 
+_ones_cache = {}
+
+
+def _ones(n, dtype):
+    v = _ones_cache.get((n, dtype))
+    if v is None:
+        if len(_ones_cache) > 16:
+            _ones_cache.clear()
+        v = _ones_cache[(n, dtype)] = np.ones(n, dtype)
+    return v
+
+
 class _GlobalAvg(Function):
-    """Mean over H and W, keeping them as size 1 (ResNet's head): one contiguous row reduction."""
+    """Mean over H and W, keeping them as size 1 (ResNet's head): a sum over each contiguous row."""
 
     @classmethod
     def _node_name(cls):
@@ -648,7 +721,12 @@ class _GlobalAvg(Function):
     def forward(self, x):
         self.in_shape = x.shape
         hw = x.shape[-2] * x.shape[-1]
-        s = np.add.reduce(x.reshape(-1, hw), axis=1)
+        x2 = x.reshape(-1, hw)
+        if x.dtype.char in "fd":
+            # row sums as one GEMV with a ones vector: NumPy's add.reduce pays ~20 ns per short row
+            s = np.matmul(x2, _ones(hw, x.dtype))
+        else:
+            s = np.add.reduce(x2, axis=1)
         return np.divide(s, x.dtype.type(hw), out=s).reshape(x.shape[:-2] + (1, 1))
 
     def backward(self, grad):

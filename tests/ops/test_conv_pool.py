@@ -498,6 +498,20 @@ def test_adaptive_pool2d_drawn(shape, oh, ow, as_int, seed, ties, ri):
              f"adaptive_max_pool2d {shape} -> {out}", 1e-6, 1e-6)
 
 
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-6), (np.float64, 1e-13), (np.float16, 1e-3)])
+@pytest.mark.parametrize("view", ["contiguous", "transposed", "batch 0"])
+def test_global_avg_pool(dtype, tol, view):
+    """adaptive_avg_pool2d to 1x1 (ResNet's head): row sums as a GEMV for float32/64, a reduction otherwise."""
+    rng = np.random.default_rng(13)
+    x = rand(rng, (0, 64, 7, 5) if view == "batch 0" else (3, 64, 7, 5), dtype)
+    if x.size:
+        x[0, :2, 0, 0] = [np.inf, np.nan]
+
+    def fn(lib, x):
+        return fn_of(lib, "adaptive_avg_pool2d")(x.transpose(-1, -2) if view == "transposed" else x, 1)
+    check_grad(fn, [x], [True], tol, tol, name=f"global avg pool {dtype.__name__} {view}")
+
+
 @pytest.mark.parametrize("L,o", [(10, 3), (7, 7), (5, 8), (9, 1), (12, 4)])
 def test_adaptive_pool1d(L, o):
     rng = np.random.default_rng(L * 31 + o)
@@ -537,6 +551,71 @@ def test_max_pool_special_values():
     for name, args in (("max_pool2d", dict(kernel_size=3, stride=2, padding=1)), ("avg_pool2d", dict(kernel_size=2))):
         out = fn_of(LIB, name)(to_lib(LIB, xi), **args)
         assert_same(out, getattr(TF, name)(torch.tensor(xi), **args), 0, 0, name=f"{name} int64")
+
+
+# -- max pooling with many planes: the channels-last path (short output rows), special values ---------
+
+@SETTINGS
+@given(cfg=pool2d_configs(), seed=st.integers(0, 2**31), ties=st.booleans(), ri=st.booleans(),
+       special=st.booleans())
+def test_max_pool2d_many_planes_drawn(cfg, seed, ties, ri, special):
+    """N*C >= 32 planes of up to 11x11: small outputs go channels-last; NaN, -inf and ties as torch."""
+    shape = cfg["shape"][:-3] + (cfg["shape"][-3] * 32,) + cfg["shape"][-2:]
+    x = _pool_input(dict(cfg, shape=shape), seed, ties)
+    if special:
+        rng = np.random.default_rng(seed + 1)
+        x[rng.random(x.shape) < 0.05] = np.nan
+        x[rng.random(x.shape) < 0.05] = -1e30   # not -inf: torch's own backward misindexes all -inf windows
+
+    def fn(lib, x):
+        return fn_of(lib, "max_pool2d")(x, cfg["kernel"], cfg["stride"], cfg["padding"], cfg["dilation"],
+                                        cfg["ceil_mode"], ri)
+    try:
+        outs = fn(torch, torch.tensor(x))
+        if torch.isneginf(outs[0] if ri else outs).any():
+            return   # windows of padding only: see test_max_pool_padding_only_windows
+    except RuntimeError:
+        pass     # both must raise: _outcome checks
+    _outcome(fn, [x], f"max_pool2d {cfg} planes={shape[-3]} ties={ties} special={special}", 1e-6, 1e-6)
+
+
+@pytest.mark.parametrize("shape,args", [
+    ((1, 256, 12, 12), (3, 2)),                       # AlexNet's last pool: channels-last
+    ((4, 16, 9, 9), (3, 2, 1, 1, True)),
+    ((2, 64, 7, 7), (3, 1, 1)),
+    ((1, 40, 12, 12), ((3, 2), 2, (1, 0), (2, 1))),
+])
+def test_max_pool_many_planes_double_backward(shape, args):
+    rng = np.random.default_rng(11)
+    xa = rng.permutation(int(np.prod(shape))).reshape(shape).astype(np.float64) / 7   # distinct: a smooth max
+    results = []
+    for lib in (LIB, torch):
+        x = to_lib(lib, xa, True)
+        y = fn_of(lib, "max_pool2d")(x, *args)
+        gy = to_lib(lib, np.cos(np.arange(y.numel())).reshape(tuple(y.shape)), True)
+        (gx,) = lib.autograd.grad(y, x, gy, create_graph=True)
+        (gx * gx.sin()).sum().backward()
+        results.append((to_numpy(gx.detach()), to_numpy(gy.grad)))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("planes", [2, 40])
+def test_max_pool_padding_only_windows(planes):
+    """With dilation a window can cover padding only (a 1-wide input here): its output is -inf, as in
+    torch, and its gradient goes nowhere (torch's index for it is arbitrary -- its backward then writes
+    wherever that points, out of bounds included -- so there is nothing to compare but the values)."""
+    x = np.random.default_rng(12).standard_normal((2, planes, 5, 1))
+    args = ((1, 2), (3, 3), (0, 1), (1, 2), True)
+    y = fn_of(LIB, "max_pool2d")(to_lib(LIB, x), *args)
+    assert_same(y, TF.max_pool2d(torch.tensor(x), *args), 0, 0, name="max_pool2d padding-only windows")
+    xt = to_lib(LIB, x, True)
+    y = fn_of(LIB, "max_pool2d")(xt, *args)
+    gy = to_lib(LIB, np.ones(tuple(y.shape)), True)
+    (gx,) = LIB.autograd.grad(y, xt, gy, create_graph=True)
+    assert not to_numpy(gx.detach()).any()
+    (gx * 3).sum().backward()                     # double backward reads the (padding) argmax back
+    assert not to_numpy(gy.grad).any()
 
 
 @pytest.mark.parametrize("name,call", [
