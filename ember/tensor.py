@@ -1,4 +1,6 @@
 """Tensor: a backend array plus the fields autograd needs. Every operator delegates to ember.ops."""
+import operator as _operator
+
 import numpy as np
 
 from ember.backend import dtypes as _dt
@@ -128,7 +130,15 @@ class Tensor:
     @property
     def data(self):
         """The same storage without history: `x.data -= lr * x.grad` edits x behind autograd's back."""
-        return Tensor._make(self._data)
+        t = object.__new__(Tensor)  # Tensor._make, inlined: the tutorial's update step reads it every step
+        t._data = self._data
+        t._requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        t._version = [0]  # its own version counter, as in PyTorch
+        t._base = None
+        t._hooks = None
+        return t
 
     @data.setter
     def data(self, other):
@@ -313,10 +323,10 @@ class Tensor:
 
     # -- autograd ------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        if gradient is None and inputs is None and self.grad_fn is not None and self._data.size == 1:
+        fn = self.grad_fn
+        if fn is not None and gradient is None and inputs is None and self._data.size == 1:
             # the common `loss.backward()`: skip the general argument handling
-            _backward_from(self.grad_fn, Tensor._make(_ones_like_scalar(self._data)),
-                           bool(retain_graph) or create_graph, create_graph)
+            _backward_from(fn, _ones_like_scalar(self._data), retain_graph or create_graph, create_graph)
             return
         from ember import autograd
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -603,8 +613,14 @@ class Tensor:
             oc = other.__class__
             if (oc is Tensor and other._data.dtype is self._data.dtype and not other._requires_grad) or (
                     oc is float and self._data.dtype.kind == "f"):
+                d = self._data
+                o = other._data if oc is Tensor else other
                 try:
-                    ufunc(self._data, other._data if oc is Tensor else other, out=self._data)
+                    if d.size == 1 and (oc is float or o.ndim <= d.ndim):
+                        # one element: a ufunc with out= costs twice an operator and a store
+                        d[...] = _INPLACE_OPERATORS[fn](d, o)
+                    else:
+                        ufunc(d, o, out=d)
                 except ValueError:
                     _ops.elementwise.raise_broadcast_error(self.shape, np.shape(other), inplace=True)
                 self._version[0] += 1
@@ -725,13 +741,22 @@ _ONES = {}
 
 
 def _ones_like_scalar(a):
-    """The implicit gradient 1 of a one-element output; read-only and shared (nothing writes to it)."""
+    """The implicit gradient 1 of a one-element output, as a new Tensor. Its array is a fresh copy
+    (copying a cached one is the cheapest way to make it): hooks, retain_grad and a leaf's .grad
+    (`y = x + 1` passes it through unchanged) may keep it and write to it."""
     key = (a.shape, a.dtype)
     ones = _ONES.get(key)
     if ones is None:
         ones = _ONES[key] = np.ones(a.shape, a.dtype)
-        ones.flags.writeable = False
-    return ones
+    t = object.__new__(Tensor)  # Tensor._make, inlined: once per backward()
+    t._data = ones.copy()
+    t._requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._version = [0]
+    t._base = None
+    t._hooks = None
+    return t
 from ember import ops as _ops  # noqa: E402  (the ops import Tensor from here)
 from ember import creation as _creation  # noqa: E402
 from ember import random as _random  # noqa: E402
@@ -740,4 +765,8 @@ from ember.autograd.grad_mode import no_grad as _no_grad  # noqa: E402
 _INPLACE_UFUNCS = {
     _ops.elementwise.add: np.add, _ops.elementwise.sub: np.subtract, _ops.elementwise.mul: np.multiply,
     _ops.elementwise.div: np.true_divide,
+}
+_INPLACE_OPERATORS = {
+    _ops.elementwise.add: _operator.add, _ops.elementwise.sub: _operator.sub, _ops.elementwise.mul: _operator.mul,
+    _ops.elementwise.div: _operator.truediv,
 }

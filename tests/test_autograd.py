@@ -195,3 +195,165 @@ def test_custom_function_matches_torch():
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     Cube.apply(x).sum().backward()
     close(x.grad, [3.0, 12.0])
+
+
+# -- the one-element fast paths (the tutorial's scalar loop) ---------------------------------
+
+@pytest.mark.parametrize("x0", [5.0, [0.0]], ids=["0-d", "1-element"])
+def test_scalar_loop_matches_torch(x0):
+    """y = (x - 2) ** 2 / 2; y.backward(); x.data -= 0.4 * x.grad; x.grad.zero_(), step by step."""
+    def run(lib):
+        x = lib.tensor(x0, requires_grad=True)
+        steps = []
+        for _ in range(5):
+            y = (x - 2) ** 2 / 2
+            names = [y.grad_fn.name(), y.grad_fn.next_functions[0][0].name(),
+                     y.grad_fn.next_functions[0][0].next_functions[0][0].name()]
+            y.backward()
+            x.data -= 0.4 * x.grad
+            steps.append((y.detach().numpy().copy(), x.grad.numpy().copy(), x.detach().numpy().copy(), names,
+                          str(y.dtype), str(x.grad.dtype)))
+            x.grad.zero_()
+        return steps
+
+    for (ye, ge, xe, ne, dye, dge), (yt, gt, xt, nt, dyt, dgt) in zip(run(ember), run(torch)):
+        assert ye.shape == yt.shape and ge.shape == gt.shape and xe.shape == xt.shape
+        np.testing.assert_array_equal(ye, yt)
+        np.testing.assert_array_equal(ge, gt)
+        np.testing.assert_array_equal(xe, xt)
+        assert ne == nt == ["DivBackward0", "PowBackward0", "SubBackward0"]
+        assert dye.split(".")[-1] == dyt.split(".")[-1] == "float32" and dge.split(".")[-1] == "float32"
+
+
+@pytest.mark.parametrize("shape", [(), (1,)], ids=["0-d", "1-element"])
+def test_one_element_inplace_update_and_grad_accumulation(shape):
+    def run(lib):
+        x = lib.tensor(np.full(shape, 3.0, np.float32), requires_grad=True)
+        (x * 2).sum().backward()
+        g = x.grad
+        v0 = _version(g)
+        (x * x).sum().backward()           # accumulates into the same .grad tensor, in place
+        same_grad, v1 = x.grad is g, _version(g)
+        d = x.detach()
+        vd = _version(d)
+        x.data -= 0.5 * x.grad             # .data has its own version counter
+        t = lib.tensor(np.full(shape, 1.0, np.float32))
+        u = lib.tensor(np.full(shape, 4.0, np.float32))
+        t -= u                             # one element, no autograd: written in place
+        t *= 3.0
+        return x.detach().numpy().copy(), g.numpy().copy(), same_grad, v1 - v0, _version(d) - vd, \
+            t.numpy().copy(), _version(t)
+
+    e, r = run(ember), run(torch)
+    for a, b in zip(e, r):
+        if isinstance(a, np.ndarray):
+            assert a.shape == b.shape
+            np.testing.assert_array_equal(a, b)
+        else:
+            assert a == b
+
+
+def _version(t):
+    v = t._version
+    return v[0] if isinstance(v, list) else v
+
+
+@pytest.mark.parametrize("target,other", [((), (1,)), ((1,), (1, 1)), ((1,), (3,))])
+def test_one_element_inplace_shape_errors(target, other):
+    for lib in (ember, torch):
+        t = lib.zeros(target)
+        with pytest.raises(RuntimeError):
+            t -= lib.ones(other)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")  # torch's reference-cycle note
+def test_root_gradient_is_a_fresh_writable_tensor():
+    def run(lib):
+        x = lib.tensor(3.0, requires_grad=True)
+        (x + 1).backward(create_graph=True)      # x.grad is the root's gradient itself
+        (x + 1).backward()                       # ... and now accumulates into it
+        y = x * 2
+        y.retain_grad()
+        seen = []
+        y.register_hook(lambda g: seen.append(g))
+        y.backward()
+        y.grad.zero_()
+        seen[0].add_(1)
+        return x.grad.detach().numpy().copy(), y.grad.numpy().copy(), seen[0].numpy().copy()
+
+    for a, b in zip(run(ember), run(torch)):
+        np.testing.assert_array_equal(a, b)
+
+
+GRAPHS = {
+    # a chain that forks, where one branch feeds the other: b = exp(a) and c = b * a
+    "chain then fork": lambda lib, x: ((x * 2).exp() * (x * 2)).sin().sum(),
+    # a diamond in the middle of a chain
+    "diamond": lambda lib, x: (lambda a: ((a.sin() + a.cos()) * 3).tanh())(x * 1.5 - 1).sum(),
+    # one tensor used twice by a single node
+    "square by mul": lambda lib, x: (lambda a: (a * a) / 2)(x - 1).sum(),
+    # a leaf used at several depths of a chain
+    "leaf everywhere": lambda lib, x: (((x * x) + x) * x - x).sum(),
+}
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+@pytest.mark.parametrize("x0", [0.7, [0.7], [0.3, -1.2, 2.0]], ids=["0-d", "1-element", "3-element"])
+def test_backward_walk_matches_torch(name, x0):
+    def run(lib):
+        x = lib.tensor(x0, dtype=lib.float64, requires_grad=True)
+        y = GRAPHS[name](lib, x)
+        y.backward(retain_graph=True)
+        first = x.grad.clone()
+        y.backward()
+        with pytest.raises(RuntimeError, match="second time"):
+            y.backward()
+        return first, x.grad
+
+    for a, b in zip(run(ember), run(torch)):
+        close(a, b)
+
+
+def test_backward_walk_with_hooks_retain_grad_and_a_missing_gradient():
+    def run(lib):
+        class FirstOnly(lib.autograd.Function):    # no gradient for its second input
+            @staticmethod
+            def forward(ctx, a, b):
+                return a * 1.0 + b * 0.0
+
+            @staticmethod
+            def backward(ctx, g):
+                return g, None
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        a = x * 3                     # a chain node with a hook and a retained grad
+        a.retain_grad()
+        a.register_hook(lambda g: g * 2)
+        b = (w * 5).exp()             # a node that never gets a gradient
+        y = (FirstOnly.apply(a, b) ** 2).sum()
+        y.backward()
+        return x.grad, w.grad, a.grad
+
+    (xe, we, ae), (xt, wt, at) = run(ember), run(torch)
+    close(xe, xt)
+    close(ae, at)
+    assert we is None and wt is None
+
+
+@pytest.mark.parametrize("x0", [2.0, [2.0]], ids=["0-d", "1-element"])
+def test_saved_version_checks_with_number_operands(x0):
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        h = x * 1
+        y = h ** 3                    # saves h (and the number 3)
+        h.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+        h2, w = x * 1, x * 2
+        z = h2 * w                    # saves both tensors
+        w.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.sum().backward()
+        h3 = x * 1
+        (h3 / 4 + h3 ** 2 - 1).sum().backward()   # numbers saved beside tensors: nothing to check

@@ -86,7 +86,7 @@ class Function:
                 for i in self.save:
                     t = inputs[i]
                     saved.append(t)
-                    versions.append(t._version[0] if isinstance(t, Tensor) else 0)
+                    versions.append(t._version[0] if isinstance(t, Tensor) else None)
                 self._saved = saved
                 self._saved_versions = versions
             if self.save_output:
@@ -98,6 +98,8 @@ class Function:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._holds_state = bool(cls.save or cls.save_output or cls.stash)
+        # what release() drops
+        cls._state_names = ("_saved",) * bool(cls.save) + ("_out_data",) * cls.save_output + tuple(cls.stash)
 
     def forward(self, *arrays, **params):
         raise NotImplementedError
@@ -110,10 +112,16 @@ class Function:
     def saved_tensors(self):
         if self._released:
             raise RuntimeError(_FREED_MSG)
-        for t, version in zip(self._saved, self._saved_versions):
-            if isinstance(t, Tensor) and t._version[0] != version:
+        saved = self._saved
+        versions = self._saved_versions  # None for a saved number
+        if len(saved) == 2:  # the binary ops' case, unrolled
+            va, vb = versions
+            if (va is None or saved[0]._version[0] == va) and (vb is None or saved[1]._version[0] == vb):
+                return saved
+        for t, version in zip(saved, versions):
+            if version is not None and t._version[0] != version:
                 raise RuntimeError(_modified_msg(t, self, version))
-        return self._saved
+        return saved
 
     @property
     def output(self):
@@ -132,12 +140,9 @@ class Function:
         """Drop what backward needed; the graph's shape stays so a second pass can say why it failed."""
         if self._holds_state:
             d = self.__dict__
-            d.pop("_saved", None)
-            d.pop("_out_data", None)
-            for name in self.stash:
+            for name in self._state_names:
                 d.pop(name, None)
-            self._released = True
-            self._special = True
+            self._released = self._special = True
 
     # -- PyTorch's introspection -----------------------------------------------------------
     @classmethod
@@ -281,9 +286,66 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
 
 def _backward_from(root, grad, retain_graph, create_graph):
     """run_backward for its most common use, `loss.backward()`: one root, every leaf accumulates.
-    The same algorithm with less bookkeeping, since every tiny-tensor training step pays for it."""
-    pending = {}  # node -> edges still owing it a gradient; also marks nodes already visited
-    stack = [root]
+
+    Most tiny-tensor steps build a chain: each node feeds at most one other node. Down a chain a
+    node has all of its gradient as soon as its one consumer has run, so the walk goes straight
+    down with no dependency counting; at the first node that feeds two or more nodes, the rest
+    of the graph goes to the counting walk (`_backward_counted`)."""
+    leaves = {}  # leaf -> its summed gradient, accumulated into .grad at the end
+    prev_mode = _GradState.enabled
+    _GradState.enabled = create_graph
+    try:
+        node, g = root, grad
+        while g is not None:  # a node that gets no gradient passes none on
+            if node._special:
+                if node._hooks:
+                    g = _run_hooks(node._hooks, g)
+                if node._retain is not None:
+                    _retain(node, g)
+                if node._released:
+                    raise RuntimeError(_FREED_MSG)
+            in_grads = node.backward(g)
+            if in_grads.__class__ is not tuple:
+                in_grads = (in_grads,)
+            if not retain_graph and node._holds_state:
+                node.release()
+            children = node.next
+            node = g = forked = None
+            # (zip stops at the shorter: inputs past the gradients backward returned get none, and
+            # a node that gets none needs no visit, as it would pass nothing on)
+            for child, gi in zip(children, in_grads):
+                if child is None:
+                    continue
+                if child._is_node:
+                    if node is None and forked is None:
+                        node, g = child, gi
+                        continue
+                    if forked is None:  # a second consumer: the graph is not a chain from here on
+                        forked = {}
+                        if g is not None:
+                            forked[node] = g
+                    if gi is not None:
+                        prev = forked.get(child)
+                        forked[child] = gi if prev is None else prev + gi
+                elif gi is not None:
+                    prev = leaves.get(child)
+                    leaves[child] = gi if prev is None else prev + gi
+            if forked is not None:
+                _backward_counted(forked, leaves, retain_graph)
+                break
+        for leaf, g in leaves.items():
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g)
+            _accumulate(leaf, g, create_graph)
+    finally:
+        _GradState.enabled = prev_mode
+
+
+def _backward_counted(grads, leaves, retain_graph):
+    """The general walk of _backward_from, from the nodes in `grads` (node -> gradient): a node runs
+    once every edge from the reachable graph into it has delivered its gradient."""
+    pending = dict.fromkeys(grads, 0)  # node -> edges still owing it a gradient; also marks nodes visited
+    stack = list(grads)
     while stack:
         for child in stack.pop().next:
             if child is not None and child._is_node:
@@ -294,58 +356,48 @@ def _backward_from(root, grad, retain_graph, create_graph):
                 else:
                     pending[child] = n + 1
 
-    grads = {root: grad}
-    leaves = {}
-    ready = [root]
-    prev_mode = _GradState.enabled
-    _GradState.enabled = create_graph
-    try:
-        while ready:
-            node = ready.pop()
-            g = grads.pop(node, None)
-            if g is not None:
-                if node._special:
-                    if node._hooks:
-                        g = _run_hooks(node._hooks, g)
-                    if node._retain is not None:
-                        _retain(node, g)
-                    if node._released:
-                        raise RuntimeError(_FREED_MSG)
-                in_grads = node.backward(g)
-                if in_grads.__class__ is not tuple:
-                    in_grads = (in_grads,)
-                if not retain_graph and node._holds_state:
-                    node.release()
-            else:
-                in_grads = ()
-            n_in = len(in_grads)
-            for i, child in enumerate(node.next):
-                if child is None:
-                    continue
-                gi = in_grads[i] if i < n_in else None
-                if child._is_node:
-                    if gi is not None:
-                        prev = grads.get(child)
-                        grads[child] = gi if prev is None else prev + gi
-                    left = pending[child] - 1
-                    pending[child] = left
-                    if not left:
-                        ready.append(child)
-                elif gi is not None:
-                    prev = leaves.get(child)
-                    leaves[child] = gi if prev is None else prev + gi
-        for leaf, g in leaves.items():
-            if leaf._hooks:
-                g = _run_hooks(leaf._hooks, g)
-            _accumulate(leaf, g, create_graph)
-    finally:
-        _GradState.enabled = prev_mode
+    ready = [n for n in grads if not pending[n]]
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node, None)
+        if g is not None:
+            if node._special:
+                if node._hooks:
+                    g = _run_hooks(node._hooks, g)
+                if node._retain is not None:
+                    _retain(node, g)
+                if node._released:
+                    raise RuntimeError(_FREED_MSG)
+            in_grads = node.backward(g)
+            if in_grads.__class__ is not tuple:
+                in_grads = (in_grads,)
+            if not retain_graph and node._holds_state:
+                node.release()
+        else:
+            in_grads = ()
+        n_in = len(in_grads)
+        for i, child in enumerate(node.next):
+            if child is None:
+                continue
+            gi = in_grads[i] if i < n_in else None
+            if child._is_node:
+                if gi is not None:
+                    prev = grads.get(child)
+                    grads[child] = gi if prev is None else prev + gi
+                left = pending[child] - 1
+                pending[child] = left
+                if not left:
+                    ready.append(child)
+            elif gi is not None:
+                prev = leaves.get(child)
+                leaves[child] = gi if prev is None else prev + gi
 
 
 def _retain(node, g):
     t = node._retain()
     if t is not None and t.grad_fn is node:
-        t.grad = g.detach() if t.grad is None else t.grad + g.detach()
+        # a copy, as in PyTorch: the gradient flowing on (and its hooks) must not see writes to .grad
+        t.grad = Tensor._make(g._data.copy()) if t.grad is None else t.grad + g.detach()
 
 
 def _run_hooks(hooks, g):
@@ -366,7 +418,11 @@ def _accumulate(leaf, g, create_graph):
     elif create_graph or leaf.grad._requires_grad:
         leaf.grad = leaf.grad + g
     else:
-        leaf.grad._data += g._data
+        acc = leaf.grad._data
+        if acc.size == 1:  # one element: `+=` (a ufunc with out=) costs twice an add and a store
+            acc[...] = acc + g._data
+        else:
+            acc += g._data
         leaf.grad._version[0] += 1
 
 

@@ -15,9 +15,42 @@ from ember.tensor import Tensor
 _ndarray = np.ndarray
 _asarray = np.asarray
 _new = object.__new__
+_wrap = Tensor._make  # a backend array (or NumPy scalar) as a Tensor with no history
 
 _PY_SCALARS = (bool, int, float)
 _KIND = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's promotion categories by NumPy kind
+
+
+class _Numbers(dict):
+    """(type, Python number, dtype) -> the number as a read-only 0-d array of that dtype.
+
+    NumPy takes twice as long for `array - 2` as for `array - array(2)`: it re-derives the
+    Python number's dtype on every call (NEP 50). Both give the same bits, since NumPy casts the
+    number to the array's dtype either way, so the arithmetic ops look numbers up here:
+    `_NUMBERS[b.__class__, b, a.dtype]` (the type is in the key so that 2, 2.0 and True stay
+    apart). For a non-float dtype, or a number that does not cast cleanly (overflow), the entry
+    is the number itself and NumPy handles it as before; 0.0 and NaN are not kept at all (-0.0
+    is an equal key, NaN matches nothing)."""
+
+    def __missing__(self, key):
+        cls, s, dtype = key
+        if s != s or (cls is float and not s):
+            return s
+        c = s
+        if dtype.kind == "f" and dtype.isnative and cls in _PY_SCALARS:
+            try:
+                with np.errstate(all="raise"):
+                    c = np.asarray(s, dtype)
+                c.flags.writeable = False
+            except (OverflowError, FloatingPointError):
+                c = s
+        if len(self) >= 1024:  # e.g. a learning rate that changes every step: keep the table small
+            self.clear()
+        self[key] = c
+        return c
+
+
+_NUMBERS = _Numbers()
 
 
 # -- operand preparation ---------------------------------------------------------------------
@@ -212,7 +245,12 @@ def clone(input, memory_format=None):
 
 class Add(Function):
     def forward(self, a, b, alpha=1):
-        self.shapes = (a.shape if a.__class__ is _ndarray else (), b.shape if b.__class__ is _ndarray else ())
+        if b.__class__ is _ndarray:
+            self.shapes = (a.shape if a.__class__ is _ndarray else (), b.shape)
+        else:  # a Python number (so `a` is the array): NumPy is faster with it as an array, see _Numbers
+            self.shapes = (a.shape, ())
+            if alpha == 1:
+                b = _NUMBERS[b.__class__, b, a.dtype]
         self.alpha = alpha
         return a + b if alpha == 1 else a + alpha * b
 
@@ -227,7 +265,12 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, a, b, alpha=1):
-        self.shapes = (a.shape if a.__class__ is _ndarray else (), b.shape if b.__class__ is _ndarray else ())
+        if b.__class__ is _ndarray:
+            self.shapes = (a.shape if a.__class__ is _ndarray else (), b.shape)
+        else:  # a Python number (so `a` is the array): NumPy is faster with it as an array, see _Numbers
+            self.shapes = (a.shape, ())
+            if alpha == 1:
+                b = _NUMBERS[b.__class__, b, a.dtype]
         self.alpha = alpha
         return a - b if alpha == 1 else a - alpha * b
 
@@ -259,6 +302,8 @@ class Mul(Function):
     save = (0, 1)
 
     def forward(self, a, b):
+        if b.__class__ is not _ndarray:  # a Python number (so `a` is the array): see _Numbers
+            return a * _NUMBERS[b.__class__, b, a.dtype]
         return a * b
 
     def backward(self, grad):
@@ -273,20 +318,26 @@ class Div(Function):
 
     def forward(self, a, b):
         if type(b) is float or type(b) is int:
-            if b != 0:
-                return a / b
+            if b != 0:  # `a` is the array; the number as an array is faster, see _Numbers
+                return a / _NUMBERS[b.__class__, b, a.dtype]
         with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is inf or nan, silently, as in PyTorch
             return a / b
 
     def backward(self, grad):
         a, b = self.saved_tensors
-        ga = sum_to(grad / b, _shape(a)) if self.next[0] is not None else None
-        gb = sum_to(-grad * a / (b * b), _shape(b)) if self.next[1] is not None else None
+        ga = _sum_like(grad / b, a) if self.next[0] is not None else None
+        gb = _sum_like(-grad * a / (b * b), b) if self.next[1] is not None else None
         return ga, gb
 
 
 def _shape(x):
     return x._data.shape if isinstance(x, Tensor) else ()
+
+
+def _sum_like(g, x):
+    """sum_to(g, _shape(x)) in one call: the gradient of operand x, a Tensor or a number."""
+    shape = x._data.shape if isinstance(x, Tensor) else ()
+    return g if g._data.shape == shape else SumTo.apply(g, shape=shape)
 
 
 
@@ -299,11 +350,13 @@ class Pow(Function):
 
     def forward(self, a, b):
         # PowBackward0: tensor ** scalar, PowBackward1: tensor ** tensor, PowBackward2: scalar ** tensor
-        self.variant = 0 if not isinstance(b, np.ndarray) else (1 if isinstance(a, np.ndarray) else 2)
-        self.scalar_exponent = self.variant == 0
-        if isinstance(b, np.ndarray) and b.dtype.kind in "iu" and (b < 0).any() and a.dtype.kind in "iu":
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if self.scalar_exponent and type(b) is int and b < 0 and a.dtype.kind in "iub":
+        if not isinstance(b, _ndarray):
+            self.variant = 0
+            if type(b) is int and b < 0 and a.dtype.kind in "iub":
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            return a ** b
+        self.variant = 1 if isinstance(a, _ndarray) else 2
+        if b.dtype.kind in "iu" and (b < 0).any() and a.dtype.kind in "iu":
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return a ** b
 
@@ -314,10 +367,12 @@ class Pow(Function):
         a, b = self.saved_tensors
         ga = gb = None
         if self.next[0] is not None:
-            if self.scalar_exponent:
-                ga = PowScalarGrad.apply(grad, a, exponent=b)
-            else:
+            if self.variant != 0:
                 ga = sum_to(grad * b * a ** (b - 1), _shape(a))
+            elif _GradState.enabled:  # create_graph: record the gradient as an op, for second derivatives
+                ga = PowScalarGrad.apply(grad, a, exponent=b)
+            else:  # nothing to record: just the arithmetic
+                ga = _wrap(PowScalarGrad.compute(grad._data, a._data, b))
         if self.next[1] is not None:
             # d(a**b)/db = a**b * log(a); PyTorch defines it as 0 where a == 0 and b >= 0
             out = a ** b
@@ -336,11 +391,17 @@ class PowScalarGrad(Function):
 
     def forward(self, g, a, exponent):
         self.exponent = exponent
-        if exponent == 2:
+        return self.compute(g, a, exponent)
+
+    @staticmethod
+    def compute(g, a, c):
+        if c == 2:
+            if g.ndim == 0:  # NumPy mixes a 0-d array and the scalar `a + a` slowly; two scalars are quick
+                return g[()] * (a + a)
             return g * (a + a)
-        if exponent == 0:
+        if c == 0:
             return g * 0
-        return g * (exponent * a ** (exponent - 1))
+        return g * (c * a ** (c - 1))
 
     def backward(self, grad):
         g, a = self.saved_tensors
@@ -461,9 +522,19 @@ def _fast_binary(cls, general):
             out._base = None
             out._hooks = None
             if _GradState.enabled and (input._requires_grad or (oc is Tensor and other._requires_grad)):
-                fn.record((input, other), out)
+                # Function.record, unrolled for two operands
+                fn.next = ((input.grad_fn or input) if input._requires_grad else None,
+                           (other.grad_fn or other) if oc is Tensor and other._requires_grad else None)
+                if saves:
+                    fn._saved = [input, other]
+                    fn._saved_versions = [input._version[0], other._version[0] if oc is Tensor else None]
+                out._requires_grad = True
+                out.grad_fn = fn
             return out
         return general(input, other, **kwargs)
+    # what the unrolled record above knows how to keep: both operands, or nothing
+    saves = cls._holds_state
+    assert cls.save == ((0, 1) if saves else ()) and not cls.save_output and not cls.stash
     op.__name__ = general.__name__
     op.__doc__ = general.__doc__
     op.__wrapped__ = general
@@ -796,8 +867,35 @@ class Tanh(Function):
         return np.tanh(a)
 
     def backward(self, grad):
-        out = self.output
-        return grad * (1 - out * out)
+        return TanhBackward.apply(grad, self.output)
+
+
+def _grad_buffer(grad, out):
+    """The result array of an activation's backward: the inputs' broadcast shape and promoted dtype."""
+    dt = grad.dtype if grad.dtype == out.dtype else np.result_type(grad, out)
+    return np.empty(out.shape if grad.shape == out.shape else np.broadcast_shapes(grad.shape, out.shape), dt)
+
+
+class TanhBackward(Function):
+    """grad * (1 - out*out) in one buffer, in PyTorch's order (tanh_backward); a Function of its own, so
+    double backward has its derivative."""
+    save = (0, 1)
+
+    @classmethod
+    def _node_name(cls):
+        return "TanhBackwardBackward0"
+
+    def forward(self, grad, out):
+        r = _grad_buffer(grad, out)
+        np.multiply(out, out, out=r)
+        np.subtract(1, r, out=r)
+        return np.multiply(grad, r, out=r)
+
+    def backward(self, gg):
+        grad, out = self.saved_tensors
+        g_grad = TanhBackward.apply(gg, out) if self.next[0] is not None else None
+        g_out = gg * (out * -2 * grad) if self.next[1] is not None else None   # d/d(out) = -2 * out * grad
+        return g_grad, g_out
 
 
 class Sigmoid(Function):
@@ -815,18 +913,99 @@ class Sigmoid(Function):
             return np.reciprocal(t, out=t)
 
     def backward(self, grad):
-        out = self.output
-        return grad * out * (1 - out)
+        return SigmoidBackward.apply(grad, self.output)
+
+
+class SigmoidBackward(Function):
+    """grad * (1 - out) * out in one buffer, in PyTorch's order (sigmoid_backward); a Function of its own,
+    so double backward has its derivative."""
+    save = (0, 1)
+
+    @classmethod
+    def _node_name(cls):
+        return "SigmoidBackwardBackward0"
+
+    def forward(self, grad, out):
+        r = _grad_buffer(grad, out)
+        np.subtract(1, out, out=r)
+        np.multiply(grad, r, out=r)
+        return np.multiply(r, out, out=r)
+
+    def backward(self, gg):
+        grad, out = self.saved_tensors
+        g_grad = SigmoidBackward.apply(gg, out) if self.next[0] is not None else None
+        g_out = gg * grad * (out * -2 + 1) if self.next[1] is not None else None   # d/d(out) = grad * (1 - 2 out)
+        return g_grad, g_out
 
 
 class Relu(Function):
     save_output = True
 
     def forward(self, a):
-        return np.maximum(a, 0)
+        return _relu(a)
 
     def backward(self, grad):
-        return grad * (self.output > 0)
+        return ThresholdBackward.apply(grad, self.output)
+
+
+_ZROW = 1 << 14
+_zero_rows = {}   # dtype -> a row of _ZROW zeros
+
+
+def _relu(a):
+    """max(0, a) with PyTorch's edge cases: NaN stays NaN and -0.0 stays -0.0 (NumPy's maximum keeps its
+    second operand on a tie). Against rows of zeros, not the scalar 0: a scalar operand sends NumPy's
+    maximum to a loop ~3x slower than its SIMD one; a stride-0 stack of one cached zero row does not."""
+    z = _zero_rows.get(a.dtype)
+    if z is None:
+        z = _zero_rows[a.dtype] = np.zeros(_ZROW, a.dtype)
+    n = a.size
+    if n <= _ZROW:
+        return np.maximum(z[:n].reshape(a.shape), a)
+    flat = a.reshape(-1)                      # a copy only if a is not contiguous
+    r = np.empty(a.shape, a.dtype)
+    rf = r.reshape(-1)
+    m = n // _ZROW
+    k = m * _ZROW
+    np.maximum(np.broadcast_to(z, (m, _ZROW)), flat[:k].reshape(m, _ZROW), out=rf[:k].reshape(m, _ZROW))
+    if k < n:
+        np.maximum(z[:n - k], flat[k:], out=rf[k:])
+    return r
+
+
+class ThresholdBackward(Function):
+    """Relu's backward, PyTorch's threshold_backward(grad, out, 0): grad where out > 0 or NaN (not out <= 0),
+    else +0 -- an exact selection, which grad * mask is not (inf * 0 = NaN, -1 * 0 = -0)."""
+    save = (1,)
+
+    @classmethod
+    def _node_name(cls):
+        return "ThresholdBackwardBackward0"
+
+    def forward(self, grad, out):
+        r = _grad_buffer(grad, out)
+        self.grad_like = r.shape, r.dtype
+        if r.dtype.itemsize not in _UINT_OF or r.dtype.kind != "f":
+            r[...] = np.where(out != 0, grad, 0)
+            return r
+        if grad.dtype != r.dtype or grad.shape != r.shape:
+            grad = np.broadcast_to(grad.astype(r.dtype, copy=False), r.shape)
+        # relu's output is never below 0, so `out != 0` is the kept set; as 0/1 in unsigned integers of the
+        # float's width, times grad's bits, it selects without float arithmetic
+        bits = r.view(_UINT_OF[r.dtype.itemsize])
+        np.not_equal(out, 0, out=bits)
+        np.multiply(grad.view(bits.dtype), bits, out=bits)
+        return r
+
+    def backward(self, gg):
+        (out,) = self.saved_tensors
+        g_grad = ThresholdBackward.apply(gg, out) if self.next[0] is not None else None
+        # flat almost everywhere, but a zero gradient rather than none, as in PyTorch
+        g_out = _wrap(np.zeros(*self.grad_like)) if self.next[1] is not None else None
+        return g_grad, g_out
+
+
+_UINT_OF = {2: np.dtype(np.uint16), 4: np.dtype(np.uint32), 8: np.dtype(np.uint64)}
 
 
 class Atan(Function):

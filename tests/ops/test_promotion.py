@@ -152,3 +152,30 @@ def test_bool_subtraction_is_an_error():
         a = lib.tensor([True, False])
         return a - a
     assert_same_exception(lambda: f(LIB), lambda: f(REF), name="bool - bool")
+
+
+NUMBERS = [2, 2.0, True, 0, 0.0, -0.0, -2.5, 1e-3, 1 / 3, float("inf"), -7]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "int64"])
+@pytest.mark.parametrize("shape", [(), (1,), (3,)], ids=["0-d", "1-element", "3-element"])
+def test_equal_numbers_of_other_types_do_not_mix(dtype, shape):
+    """ember keeps Python numbers as cached 0-d arrays for speed; numbers that compare equal (2, 2.0,
+    True; 0.0, -0.0) must still give their own dtype and sign, used in any order."""
+    x = values(dtype, shape, 9)
+    for s in NUMBERS + NUMBERS[::-1]:
+        for name, f in (("x*s", lambda x: x * s), ("x-s", lambda x: x - s), ("x+s", lambda x: x + s),
+                        ("x/s", lambda x: x / s)):
+            out = same_outcome(lambda lib, t: f(t), [x], name=f"{dtype} {shape} {name} {s!r}")
+            if out is not None and out.dtype.is_floating_point:
+                ref = f(REF.tensor(x))
+                np.testing.assert_array_equal(np.signbit(out.numpy()), np.signbit(ref.numpy()),
+                                              err_msg=f"sign of {dtype} {name} {s!r}")
+
+
+def test_many_distinct_numbers():
+    """More distinct numbers than ember's number table holds (it starts over when full)."""
+    x = np.array([1.5], np.float32)
+    for i in range(1, 1300):
+        s = i / 7
+        same_outcome(lambda lib, t: (t - s) * s, [x], name=f"(x - {s}) * {s}")
