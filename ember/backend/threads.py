@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-__all__ = ["get_threads", "set_threads", "parallel", "matmul"]
+__all__ = ["get_threads", "set_threads", "parallel", "matmul", "elementwise"]
 
 _state = {"threads": None, "blas": None, "pool_used": -1e9}
 _executor = [None, 0, 0]     # pool, its size, the process that made it (a forked child needs its own)
@@ -164,4 +164,27 @@ def matmul(a, b, out=None):
         def share(lo, hi):
             np.matmul(a, b[..., lo:hi], out=out[..., lo:hi])
         parallel(share, n)
+    return out
+
+
+def elementwise(fn, out, *ins, block=1 << 16):
+    """fn(out, *ins) for an elementwise fn (one that writes out from the same positions of ins), on flat
+    pieces split between ember's threads when the arrays are big.
+
+    Each thread works through its half in blocks of 64K elements, so that a multi-pass fn (sigmoid: four
+    NumPy passes) runs its passes on data still in cache. Arrays of other shapes (broadcasting) or not
+    contiguous are handed to fn whole."""
+    n = out.size
+    if (n < (1 << 18) or get_threads() <= 1 or getattr(_local, "inside", False) or not out.flags.c_contiguous
+            or any(x.shape != out.shape or not x.flags.c_contiguous for x in ins)):
+        fn(out, *ins)
+        return out
+    flat_out = out.reshape(-1)
+    flat_ins = [x.reshape(-1) for x in ins]
+
+    def share(lo, hi):
+        for a in range(lo, hi, block):
+            b = min(hi, a + block)
+            fn(flat_out[a:b], *[x[a:b] for x in flat_ins])
+    parallel(share, n)
     return out

@@ -10,6 +10,7 @@ import numpy as np
 from ember.autograd.function import Function
 from ember.autograd.grad_mode import _GradState
 from ember.backend import dtypes as _dt
+from ember.backend import threads as _threads
 from ember.tensor import Tensor
 
 _ndarray = np.ndarray
@@ -876,6 +877,12 @@ def _grad_buffer(grad, out):
     return np.empty(out.shape if grad.shape == out.shape else np.broadcast_shapes(grad.shape, out.shape), dt)
 
 
+def _tanh_backward(r, grad, out):
+    np.multiply(out, out, out=r)
+    np.subtract(1, r, out=r)
+    np.multiply(grad, r, out=r)
+
+
 class TanhBackward(Function):
     """grad * (1 - out*out) in one buffer, in PyTorch's order (tanh_backward); a Function of its own, so
     double backward has its derivative."""
@@ -886,16 +893,20 @@ class TanhBackward(Function):
         return "TanhBackwardBackward0"
 
     def forward(self, grad, out):
-        r = _grad_buffer(grad, out)
-        np.multiply(out, out, out=r)
-        np.subtract(1, r, out=r)
-        return np.multiply(grad, r, out=r)
+        return _threads.elementwise(_tanh_backward, _grad_buffer(grad, out), grad, out)
 
     def backward(self, gg):
         grad, out = self.saved_tensors
         g_grad = TanhBackward.apply(gg, out) if self.next[0] is not None else None
         g_out = gg * (out * -2 * grad) if self.next[1] is not None else None   # d/d(out) = -2 * out * grad
         return g_grad, g_out
+
+
+def _sigmoid(t, a):
+    np.negative(a, out=t)
+    np.exp(t, out=t)
+    t += 1.0
+    np.reciprocal(t, out=t)
 
 
 class Sigmoid(Function):
@@ -907,13 +918,16 @@ class Sigmoid(Function):
             if a.ndim == 0:
                 return 1.0 / (1.0 + np.exp(-a))
             # the same arithmetic in one buffer instead of three temporaries
-            t = np.negative(a)
-            np.exp(t, out=t)
-            t += 1.0
-            return np.reciprocal(t, out=t)
+            return _threads.elementwise(_sigmoid, np.empty(a.shape, a.dtype), a)
 
     def backward(self, grad):
         return SigmoidBackward.apply(grad, self.output)
+
+
+def _sigmoid_backward(r, grad, out):
+    np.subtract(1, out, out=r)
+    np.multiply(grad, r, out=r)
+    np.multiply(r, out, out=r)
 
 
 class SigmoidBackward(Function):
@@ -926,10 +940,7 @@ class SigmoidBackward(Function):
         return "SigmoidBackwardBackward0"
 
     def forward(self, grad, out):
-        r = _grad_buffer(grad, out)
-        np.subtract(1, out, out=r)
-        np.multiply(grad, r, out=r)
-        return np.multiply(r, out, out=r)
+        return _threads.elementwise(_sigmoid_backward, _grad_buffer(grad, out), grad, out)
 
     def backward(self, gg):
         grad, out = self.saved_tensors
@@ -956,21 +967,30 @@ def _relu(a):
     """max(0, a) with PyTorch's edge cases: NaN stays NaN and -0.0 stays -0.0 (NumPy's maximum keeps its
     second operand on a tie). Against rows of zeros, not the scalar 0: a scalar operand sends NumPy's
     maximum to a loop ~3x slower than its SIMD one; a stride-0 stack of one cached zero row does not."""
-    z = _zero_rows.get(a.dtype)
-    if z is None:
-        z = _zero_rows[a.dtype] = np.zeros(_ZROW, a.dtype)
     n = a.size
     if n <= _ZROW:
-        return np.maximum(z[:n].reshape(a.shape), a)
+        return np.maximum(_zero_row(a.dtype)[:n].reshape(a.shape), a)
+    return _threads.elementwise(_relu_into, np.empty(a.shape, a.dtype), a)
+
+
+def _zero_row(dtype):
+    z = _zero_rows.get(dtype)
+    if z is None:
+        z = _zero_rows[dtype] = np.zeros(_ZROW, dtype)
+    return z
+
+
+def _relu_into(r, a):
+    z = _zero_row(a.dtype)
     flat = a.reshape(-1)                      # a copy only if a is not contiguous
-    r = np.empty(a.shape, a.dtype)
     rf = r.reshape(-1)
+    n = flat.size
     m = n // _ZROW
     k = m * _ZROW
-    np.maximum(np.broadcast_to(z, (m, _ZROW)), flat[:k].reshape(m, _ZROW), out=rf[:k].reshape(m, _ZROW))
+    if m:
+        np.maximum(np.broadcast_to(z, (m, _ZROW)), flat[:k].reshape(m, _ZROW), out=rf[:k].reshape(m, _ZROW))
     if k < n:
         np.maximum(z[:n - k], flat[k:], out=rf[k:])
-    return r
 
 
 class ThresholdBackward(Function):
@@ -993,8 +1013,7 @@ class ThresholdBackward(Function):
         # relu's output is never below 0, so `out != 0` is the kept set; as 0/1 in unsigned integers of the
         # float's width, times grad's bits, it selects without float arithmetic
         bits = r.view(_UINT_OF[r.dtype.itemsize])
-        np.not_equal(out, 0, out=bits)
-        np.multiply(grad.view(bits.dtype), bits, out=bits)
+        _threads.elementwise(_select_bits, bits, grad.view(bits.dtype), out)
         return r
 
     def backward(self, gg):
@@ -1006,6 +1025,11 @@ class ThresholdBackward(Function):
 
 
 _UINT_OF = {2: np.dtype(np.uint16), 4: np.dtype(np.uint32), 8: np.dtype(np.uint64)}
+
+
+def _select_bits(bits, grad_bits, out):
+    np.not_equal(out, 0, out=bits)
+    np.multiply(grad_bits, bits, out=bits)
 
 
 class Atan(Function):

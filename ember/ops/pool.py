@@ -39,6 +39,8 @@ Each backward is a helper Function whose own backward is again a pooling op, so 
 """
 import numpy as np
 
+from ember.backend import threads as _threads
+
 from ember.autograd.function import Function
 from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
@@ -496,8 +498,29 @@ def _divide(acc, div, dtype):
     return (q * (np.sign(acc) * np.sign(div))).astype(dtype)
 
 
+def _split_images(g, x):
+    """Whether an average pool is worth splitting between threads by image: float, no padding, a batch
+    of at least a megabyte (LeNet's first pool at batch 256: 4.8 MB)."""
+    return (x.dtype.kind == "f" and not g.padded and g.N > 1 and g.N * g.C * g.H * g.W * x.itemsize >= (1 << 20)
+            and _threads.get_threads() > 1)
+
+
 def _avg_pool_forward(x, g, div):
     x4 = g.x4(x)
+    if _split_images(g, x4):
+        out = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
+        offsets = list(g.offsets())
+
+        def images(lo, hi):
+            o = out[lo:hi]
+            for k, hs, ws in offsets:
+                if k == 0:
+                    np.copyto(o, x4[lo:hi, :, hs, ws])
+                else:
+                    np.add(o, x4[lo:hi, :, hs, ws], out=o)
+            _divide(o, div, x.dtype)
+        _threads.parallel(images, g.N)
+        return out.reshape(g.out_shape)
     xp = g.pad(x4, 0)
     acc_dt = x.dtype if x.dtype.kind == "f" else np.int64
     acc = None
@@ -512,6 +535,17 @@ def _avg_pool_forward(x, g, div):
 
 def _avg_scatter(grad, g, div):
     gd = grad.reshape(g.N, g.C, g.OH, g.OW)
+    if g.tiles and _split_images(g, gd) and not isinstance(div, np.ndarray):
+        # windows tile the input: every input element gets its window's gradient / div, written as one
+        # broadcast division into the (N, C, OH, kh, OW, kw) view of the result
+        gx = np.empty((g.N, g.C, g.H, g.W), grad.dtype)
+        gx6 = gx.reshape(g.N, g.C, g.OH, g.kh, g.OW, g.kw)
+        d = grad.dtype.type(div)
+
+        def images(lo, hi):
+            np.divide(gd[lo:hi, :, :, None, :, None], d, out=gx6[lo:hi])
+        _threads.parallel(images, g.N)
+        return gx.reshape(g.in_shape)
     if grad.dtype.kind == "f":
         gd = gd / (div.astype(grad.dtype) if isinstance(div, np.ndarray) else grad.dtype.type(div))
     else:

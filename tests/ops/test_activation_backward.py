@@ -3,7 +3,7 @@
 
 The fused backwards compute in one buffer with NumPy's in-place ufuncs, and relu's forward runs
 against a stack of cached zero rows (with a tail) for big inputs: sizes below, at and above that
-row, 0-d and non-contiguous inputs go through every path.
+row, 0-d and non-contiguous inputs go through every path; big ones are split between two threads.
 """
 import pathlib
 import sys
@@ -17,8 +17,17 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from torch_compare import LIB, assert_same, to_lib, to_numpy  # noqa: E402
 
 OPS = ("relu", "sigmoid", "tanh")
-SHAPES = [(), (7,), (3, 5), (1 << 14,), (2, 1 << 14), (3, 5001, 7)]
+# the last: big enough for ember to split the work between threads (in 64K-element blocks, with a tail)
+SHAPES = [(), (7,), (3, 5), (1 << 14,), (2, 1 << 14), (3, 5001, 7), (5, 70001)]
 SPECIAL = [-0.0, 0.0, np.nan, -np.nan, np.inf, -np.inf, 1e-30, -1e-30, 50.0, -50.0]
+
+
+@pytest.fixture(autouse=True)
+def two_threads():
+    saved = LIB.get_num_threads()
+    LIB.set_num_threads(2)
+    yield
+    LIB.set_num_threads(saved)
 
 
 def _input(shape, dtype, seed):

@@ -740,3 +740,26 @@ def test_node_names(call):
         names.append((y.grad_fn.name(), [n.name() if n is not None else None
                                          for n, _ in y.grad_fn.next_functions][:1]))
     assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("shape,k,s", [((256, 6, 28, 28), 2, 2), ((96, 7, 27, 29), 2, 2), ((64, 16, 30, 30), 3, 3),
+                                       ((64, 16, 30, 30), 3, 2)])
+def test_avg_pool_big_batches_split_between_threads(shape, k, s):
+    """Batches of a megabyte or more are pooled image-range by image-range on two threads (and, when the
+    windows tile the input, scattered back by one broadcast division): same values as torch."""
+    saved = LIB.get_num_threads()
+    LIB.set_num_threads(2)
+    try:
+        rng = np.random.default_rng(5)
+        x = rng.standard_normal(shape).astype(np.float32)
+        a = to_lib(LIB, x, requires_grad=True)
+        b = torch.tensor(x, requires_grad=True)
+        ya = LIB.nn.functional.avg_pool2d(a, k, s)
+        yb = torch.nn.functional.avg_pool2d(b, k, s)
+        np.testing.assert_allclose(to_numpy(ya), yb.detach().numpy(), rtol=1e-6, atol=1e-6)
+        g = rng.standard_normal(tuple(yb.shape)).astype(np.float32)
+        ya.backward(to_lib(LIB, g))
+        yb.backward(torch.tensor(g))
+        np.testing.assert_allclose(to_numpy(a.grad), b.grad.numpy(), rtol=1e-6, atol=1e-6)
+    finally:
+        LIB.set_num_threads(saved)
