@@ -322,6 +322,19 @@ def _grad_input_ext(gy, wm, g):
             t = target[:, lo:hi]
             t += src[:, lo:hi]
 
+    if N == 1 and g.G == 1 and _threads() > 1:
+        # one image: each thread multiplies out the column-gradient rows of its share of the channels
+        # and adds them back at once, while they are still in its cache (one hand-off, not two)
+        widen(0, 1)
+        kk = KH * KW
+
+        def channels(lo, hi):
+            np.matmul(wt[0, lo * kk:hi * kk], gye3[0, 0], out=dcols[0, 0, lo * kk:hi * kk])
+            add_channels(lo, hi)
+        parallel(channels, C)
+        gxp = flat[:, :, :plane].reshape(N, C, Hp, Wp)
+        return gxp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W] if g.padded else gxp
+
     def work(lo, hi):
         matmul(wt, gye3[lo:hi], out=dcols[lo:hi])
         if g.split:
@@ -428,11 +441,43 @@ def _batched(g, work, fill, nbytes):
         work(0, g.N)
 
 
+def _forward_one_image(x4, wm, b, g, keep):
+    """Forward of one big image (ResNet's and AlexNet's layers at batch 1) with each thread copying the
+    im2col columns of its share of the output rows and multiplying them out while they are in its cache:
+    one hand-off to the pool instead of two (copy, then GEMM), and no columns crossing between cores.
+    None when the columns would be a view of x anyway (unpadded 1x1)."""
+    if g.KH == 1 and g.KW == 1 and g.sh == 1 and g.sw == 1 and not g.padded:
+        return None
+    xp = _pad(x4, g)
+    _, sC, sH, sW = xp.strides
+    v = as_strided(xp[0], (g.C, g.KH, g.KW, g.OH, g.OW), (sC, sH * g.dh, sW * g.dw, sH * g.sh, sW * g.sw),
+                   writeable=False)
+    ckk = g.C * g.KH * g.KW
+    P = g.OH * g.OW
+    cols = np.empty(v.shape, x4.dtype) if keep else scratch.get("cols", v.shape, x4.dtype)
+    cols2 = cols.reshape(ckk, P)
+    y = np.empty((g.O, P), x4.dtype)
+    bb = b.reshape(g.O, 1) if b is not None else None
+
+    def rows(lo, hi):                      # output rows lo:hi
+        np.copyto(cols[:, :, :, lo:hi], v[:, :, :, lo:hi])
+        part = y[:, lo * g.OW:hi * g.OW]
+        np.matmul(wm, cols2[:, lo * g.OW:hi * g.OW], out=part)
+        if bb is not None:
+            part += bb
+    parallel(rows, g.OH)
+    return y.reshape(g.y_shape), cols.reshape(1, 1, ckk, P)
+
+
 def _forward(x, w, b, g, cols=None, keep=False):
     """Forward of the convolution on arrays; returns (y, cols)."""
     x4, w4 = g.x4(x), g.w4(w)
     wm = w4.reshape(g.G, g.Og, g.Cg * g.KH * g.KW)
     P = g.OH * g.OW
+    if g.batch_major and cols is None and g.N == 1 and g.G == 1 and P >= 1024 and _threads() > 1:
+        fused = _forward_one_image(x4, wm[0], b, g, keep)
+        if fused is not None:
+            return fused
     if g.batch_major:
         fill = None
         if cols is None:

@@ -763,3 +763,33 @@ def test_avg_pool_big_batches_split_between_threads(shape, k, s):
         np.testing.assert_allclose(to_numpy(a.grad), b.grad.numpy(), rtol=1e-6, atol=1e-6)
     finally:
         LIB.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("x_shape,w_shape,stride,padding,dilation", [
+    ((1, 8, 40, 40), (16, 8, 3, 3), 1, 1, 1),      # ResNet-like: the fused forward and the fused input gradient
+    ((1, 3, 70, 66), (8, 3, 5, 5), 2, 2, 1),       # strided
+    ((1, 4, 50, 45), (6, 4, 3, 3), 1, 2, 2),       # dilated
+    ((1, 5, 36, 36), (7, 5, 1, 1), 1, 0, 1),       # 1x1 unpadded: columns are a view, no fused path
+])
+def test_conv_one_big_image_on_two_threads(x_shape, w_shape, stride, padding, dilation):
+    """At batch 1 each thread builds the columns of its output rows and multiplies them out, and the input
+    gradient is made channel block by channel block: the same values as torch."""
+    saved = LIB.get_num_threads()
+    LIB.set_num_threads(2)
+    try:
+        rng = np.random.default_rng(7)
+        x = rng.standard_normal(x_shape).astype(np.float32)
+        w = rng.standard_normal(w_shape).astype(np.float32)
+        bias = rng.standard_normal(w_shape[0]).astype(np.float32)
+        xa, wa, ba = (to_lib(LIB, v, requires_grad=True) for v in (x, w, bias))
+        xt, wt, bt = (torch.tensor(v, requires_grad=True) for v in (x, w, bias))
+        ya = LIB.nn.functional.conv2d(xa, wa, ba, stride, padding, dilation)
+        yt = TF.conv2d(xt, wt, bt, stride, padding, dilation)
+        np.testing.assert_allclose(to_numpy(ya), yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+        g = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
+        ya.backward(to_lib(LIB, g))
+        yt.backward(torch.tensor(g))
+        for a, t in ((xa, xt), (wa, wt), (ba, bt)):
+            np.testing.assert_allclose(to_numpy(a.grad), t.grad.numpy(), rtol=1e-4, atol=1e-3)
+    finally:
+        LIB.set_num_threads(saved)
