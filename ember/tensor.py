@@ -748,15 +748,7 @@ def _ones_like_scalar(a):
     ones = _ONES.get(key)
     if ones is None:
         ones = _ONES[key] = np.ones(a.shape, a.dtype)
-    t = object.__new__(Tensor)  # Tensor._make, inlined: once per backward()
-    t._data = ones.copy()
-    t._requires_grad = False
-    t.grad = None
-    t.grad_fn = None
-    t._version = [0]
-    t._base = None
-    t._hooks = None
-    return t
+    return Tensor._make(ones.copy())
 from ember import ops as _ops  # noqa: E402  (the ops import Tensor from here)
 from ember import creation as _creation  # noqa: E402
 from ember import random as _random  # noqa: E402

@@ -229,22 +229,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             g = grads.pop(node, None)
             children = node.next
             if g is not None:
-                if node._special:
-                    if node._hooks:
-                        g = _run_hooks(node._hooks, g)
-                    if node._retain is not None:
-                        _retain(node, g)
-                    if node._released:
-                        raise RuntimeError(_FREED_MSG)
-                if wanted is not None and node in wanted:
-                    wanted[node] = g
-                in_grads = node.backward(g)
-                if in_grads.__class__ is not tuple:
-                    in_grads = (in_grads,)
+                in_grads = _run_node(node, g, retain_graph, wanted)
                 if len(in_grads) < len(children):
                     in_grads += (None,) * (len(children) - len(in_grads))
-                if not retain_graph and node._holds_state:
-                    node.release()
             else:
                 in_grads = (None,) * len(children)
             for child, gi in zip(children, in_grads):
@@ -284,6 +271,27 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     return tuple(result)
 
 
+def _run_node(node, g, retain_graph, wanted=None):
+    """One node's backward: its hooks and retain_grad first (nodes flagged _special; `wanted`, for
+    autograd.grad, records the gradient after hooks), then the gradients for its inputs as a tuple;
+    its saved state is freed unless the graph is retained."""
+    if node._special:
+        if node._hooks:
+            g = _run_hooks(node._hooks, g)
+        if node._retain is not None:
+            _retain(node, g)
+        if node._released:
+            raise RuntimeError(_FREED_MSG)
+    if wanted is not None and node in wanted:
+        wanted[node] = g
+    in_grads = node.backward(g)
+    if in_grads.__class__ is not tuple:
+        in_grads = (in_grads,)
+    if not retain_graph and node._holds_state:
+        node.release()
+    return in_grads
+
+
 def _backward_from(root, grad, retain_graph, create_graph):
     """run_backward for its most common use, `loss.backward()`: one root, every leaf accumulates.
 
@@ -297,18 +305,7 @@ def _backward_from(root, grad, retain_graph, create_graph):
     try:
         node, g = root, grad
         while g is not None:  # a node that gets no gradient passes none on
-            if node._special:
-                if node._hooks:
-                    g = _run_hooks(node._hooks, g)
-                if node._retain is not None:
-                    _retain(node, g)
-                if node._released:
-                    raise RuntimeError(_FREED_MSG)
-            in_grads = node.backward(g)
-            if in_grads.__class__ is not tuple:
-                in_grads = (in_grads,)
-            if not retain_graph and node._holds_state:
-                node.release()
+            in_grads = _run_node(node, g, retain_graph)
             children = node.next
             node = g = forked = None
             # (zip stops at the shorter: inputs past the gradients backward returned get none, and
@@ -361,18 +358,7 @@ def _backward_counted(grads, leaves, retain_graph):
         node = ready.pop()
         g = grads.pop(node, None)
         if g is not None:
-            if node._special:
-                if node._hooks:
-                    g = _run_hooks(node._hooks, g)
-                if node._retain is not None:
-                    _retain(node, g)
-                if node._released:
-                    raise RuntimeError(_FREED_MSG)
-            in_grads = node.backward(g)
-            if in_grads.__class__ is not tuple:
-                in_grads = (in_grads,)
-            if not retain_graph and node._holds_state:
-                node.release()
+            in_grads = _run_node(node, g, retain_graph)
         else:
             in_grads = ()
         n_in = len(in_grads)

@@ -244,15 +244,19 @@ def clone(input, memory_format=None):
 
 # -- arithmetic ------------------------------------------------------------------------------
 
+def _additive_operands(fn, a, b, alpha):
+    """Add/Sub's forward bookkeeping (operand shapes and alpha for backward); b as it goes to NumPy."""
+    fn.alpha = alpha
+    if b.__class__ is _ndarray:
+        fn.shapes = (a.shape if a.__class__ is _ndarray else (), b.shape)
+        return b
+    fn.shapes = (a.shape, ())       # a Python number (so `a` is the array): faster as an array, see _Numbers
+    return _NUMBERS[b.__class__, b, a.dtype] if alpha == 1 else b
+
+
 class Add(Function):
     def forward(self, a, b, alpha=1):
-        if b.__class__ is _ndarray:
-            self.shapes = (a.shape if a.__class__ is _ndarray else (), b.shape)
-        else:  # a Python number (so `a` is the array): NumPy is faster with it as an array, see _Numbers
-            self.shapes = (a.shape, ())
-            if alpha == 1:
-                b = _NUMBERS[b.__class__, b, a.dtype]
-        self.alpha = alpha
+        b = _additive_operands(self, a, b, alpha)
         return a + b if alpha == 1 else a + alpha * b
 
     def backward(self, grad):
@@ -266,13 +270,7 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, a, b, alpha=1):
-        if b.__class__ is _ndarray:
-            self.shapes = (a.shape if a.__class__ is _ndarray else (), b.shape)
-        else:  # a Python number (so `a` is the array): NumPy is faster with it as an array, see _Numbers
-            self.shapes = (a.shape, ())
-            if alpha == 1:
-                b = _NUMBERS[b.__class__, b, a.dtype]
-        self.alpha = alpha
+        b = _additive_operands(self, a, b, alpha)
         return a - b if alpha == 1 else a - alpha * b
 
     def backward(self, grad):
@@ -883,23 +881,31 @@ def _tanh_backward(r, grad, out):
     np.multiply(grad, r, out=r)
 
 
-class TanhBackward(Function):
-    """grad * (1 - out*out) in one buffer, in PyTorch's order (tanh_backward); a Function of its own, so
-    double backward has its derivative."""
+class _OutputBackward(Function):
+    """The backward of an activation whose derivative is a function of its output (tanh, sigmoid): the
+    subclass's `kernel(r, grad, out)` writes grad * f'(out) into one buffer, in PyTorch's order; a
+    Function of its own so that double backward has its derivative (`d_out`: the gradient for out)."""
     save = (0, 1)
+    kernel = d_out = None
+
+    def forward(self, grad, out):
+        return _threads.elementwise(self.kernel, _grad_buffer(grad, out), grad, out)
+
+    def backward(self, gg):
+        grad, out = self.saved_tensors
+        g_grad = type(self).apply(gg, out) if self.next[0] is not None else None
+        g_out = self.d_out(gg, grad, out) if self.next[1] is not None else None
+        return g_grad, g_out
+
+
+class TanhBackward(_OutputBackward):
+    """grad * (1 - out*out) (tanh_backward)."""
+    kernel = staticmethod(_tanh_backward)
+    d_out = staticmethod(lambda gg, grad, out: gg * (out * -2 * grad))     # d/d(out) = -2 * out * grad
 
     @classmethod
     def _node_name(cls):
         return "TanhBackwardBackward0"
-
-    def forward(self, grad, out):
-        return _threads.elementwise(_tanh_backward, _grad_buffer(grad, out), grad, out)
-
-    def backward(self, gg):
-        grad, out = self.saved_tensors
-        g_grad = TanhBackward.apply(gg, out) if self.next[0] is not None else None
-        g_out = gg * (out * -2 * grad) if self.next[1] is not None else None   # d/d(out) = -2 * out * grad
-        return g_grad, g_out
 
 
 def _sigmoid(t, a):
@@ -930,23 +936,14 @@ def _sigmoid_backward(r, grad, out):
     np.multiply(r, out, out=r)
 
 
-class SigmoidBackward(Function):
-    """grad * (1 - out) * out in one buffer, in PyTorch's order (sigmoid_backward); a Function of its own,
-    so double backward has its derivative."""
-    save = (0, 1)
+class SigmoidBackward(_OutputBackward):
+    """grad * (1 - out) * out (sigmoid_backward)."""
+    kernel = staticmethod(_sigmoid_backward)
+    d_out = staticmethod(lambda gg, grad, out: gg * grad * (out * -2 + 1))   # d/d(out) = grad * (1 - 2 out)
 
     @classmethod
     def _node_name(cls):
         return "SigmoidBackwardBackward0"
-
-    def forward(self, grad, out):
-        return _threads.elementwise(_sigmoid_backward, _grad_buffer(grad, out), grad, out)
-
-    def backward(self, gg):
-        grad, out = self.saved_tensors
-        g_grad = SigmoidBackward.apply(gg, out) if self.next[0] is not None else None
-        g_out = gg * grad * (out * -2 + 1) if self.next[1] is not None else None   # d/d(out) = grad * (1 - 2 out)
-        return g_grad, g_out
 
 
 class Relu(Function):
