@@ -13,6 +13,8 @@ Every op is a subclass of `Function`:
 Backward is written with Tensor ops, so with `create_graph=True` the backward pass is itself
 recorded and higher-order gradients come for free (Chainer's FunctionNode idea).
 """
+import sys as _sys
+
 import numpy as _np
 
 from ember.autograd.grad_mode import _GradState
@@ -20,6 +22,7 @@ from ember.autograd.grad_mode import _GradState
 _ndarray = _np.ndarray
 _asarray = _np.asarray
 _new = object.__new__
+_getrefcount = _sys.getrefcount
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -330,10 +333,13 @@ def _backward_from(root, grad, retain_graph, create_graph):
             if forked is not None:
                 _backward_counted(forked, leaves, retain_graph)
                 break
+        in_grads = gi = None  # so that the engine's only references to the leaves' gradients are in `leaves`
         for leaf, g in leaves.items():
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g)
-            _accumulate(leaf, g, create_graph)
+                _accumulate(leaf, g, create_graph)
+            else:
+                _accumulate(leaf, g, create_graph, _ENGINE_REFS)
     finally:
         _GradState.enabled = prev_mode
 
@@ -394,13 +400,38 @@ def _run_hooks(hooks, g):
     return g
 
 
-def _accumulate(leaf, g, create_graph):
+def fresh_grad(data):
+    """A gradient Tensor around an array its op has just made and holds nowhere else: a leaf whose .grad
+    is None may take the array as it is instead of copying it (see _accumulate)."""
+    t = Tensor._make(data)
+    t.__dict__["_fresh"] = True
+    return t
+
+
+# references to a gradient Tensor that _accumulate sees when only the engine holds it: the engine's
+# `leaves` dict and loop variable, the dict iterator's reused item tuple, _accumulate's argument, and
+# getrefcount's own
+_ENGINE_REFS = 5
+
+
+def _accumulate(leaf, g, create_graph, fresh_refs=0):
     if g._data.shape != leaf._data.shape:
         raise RuntimeError(f"Function returned an invalid gradient - got {list(g.shape)} but expected shape "
                            f"compatible with {list(leaf.shape)}")
     if leaf.grad is None:
-        # a fresh, writable copy: later steps add into it in place and the user may zero_() it
-        leaf.grad = g if create_graph else Tensor._make(g._data.astype(leaf._data.dtype, copy=True))
+        if create_graph:
+            leaf.grad = g
+            return
+        d = g._data
+        # PyTorch's AccumulateGrad keeps a gradient nobody else references instead of cloning it: here, an
+        # array made fresh by its op (fresh_grad) in a Tensor only the engine holds (fresh_refs: how many
+        # references that is at this call; 0: never keep)
+        if (fresh_refs and d.dtype == leaf._data.dtype and _getrefcount(g) <= fresh_refs
+                and g.__dict__.pop("_fresh", False)):
+            leaf.grad = Tensor._make(d)
+        else:
+            # a fresh, writable copy: later steps add into it in place and the user may zero_() it
+            leaf.grad = Tensor._make(d.astype(leaf._data.dtype, copy=True))
     elif create_graph or leaf.grad._requires_grad:
         leaf.grad = leaf.grad + g
     else:

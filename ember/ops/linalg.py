@@ -3,9 +3,10 @@ import numpy as np
 
 from ember.backend.threads import matmul as gemm
 
-from ember.autograd.function import Function
+from ember.autograd.function import Function, fresh_grad
+from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
-from ember.ops.elementwise import sum_to, _operands, as_operand
+from ember.ops.elementwise import sum_to, _operands, as_operand, _wrap
 
 
 _NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (3, 3): "BmmBackward0"}
@@ -164,6 +165,9 @@ class Linear(Function):
 
     def backward(self, grad):
         x, w = self.saved_tensors
+        if not _GradState.enabled and grad._data.dtype == w._data.dtype:
+            return self._backward_arrays(grad._data, x._data, w._data)
+        # create_graph: the gradients are built from recorded ops, so they can be differentiated again
         gx = gw = gb = None
         if self.next[0] is not None:
             gx = matmul(grad, w)
@@ -175,11 +179,27 @@ class Linear(Function):
             gb = grad.sum(tuple(range(grad.ndim - 1))) if grad.ndim > 1 else grad
         return gx, gw, gb
 
+    def _backward_arrays(self, g, x, w):
+        """The same gradients straight on the arrays (nothing to record): three GEMM/reduce calls, not
+        three recorded ops. The weight and bias gradients are fresh arrays a parameter may keep as .grad."""
+        nxt = self.next
+        gx = gw = gb = None
+        if nxt[0] is not None:
+            gx = _wrap(gemm(g, w))
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        if nxt[1] is not None:
+            gw = fresh_grad(gemm(g2.T, x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x))
+        if self.has_bias and nxt[2] is not None:
+            gb = fresh_grad(np.add.reduce(g2, 0))   # the bias gradient: a column sum of the batch
+        return gx, gw, gb
+
 
 def linear(input, weight, bias=None):
-    if input.shape[-1] != weight.shape[-1] if weight.ndim else True:
+    xd, wd = input._data, weight._data      # the checks on the arrays: this runs once per layer per step
+    if not wd.ndim or xd.shape[-1] != wd.shape[-1]:
         lead = input.shape[:-1].numel() if input.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lead}x{input.shape[-1]} and "
                            f"{'x'.join(map(str, reversed(weight.shape)))})")
-    _check_same_dtype(input, weight)
+    if xd.dtype != wd.dtype:
+        _check_same_dtype(input, weight)
     return Linear.apply(input, weight, bias)

@@ -86,6 +86,141 @@ def test_lazy_linear_no_bias_and_dtype():
     compare_layer(ref, lib, x, rtol=1e-9, atol=1e-10, name="LazyLinear float64")
 
 
+def _linear_stack(lib, dtype, bias):
+    """Two Linear layers with a ReLU, the same weights in either library."""
+    model = lib.nn.Sequential(lib.nn.Linear(5, 4, bias=bias), lib.nn.ReLU(), lib.nn.Linear(4, 3, bias=bias))
+    if dtype == "float64":
+        model = model.double()
+    with lib.no_grad():
+        for k, p in enumerate(model.parameters()):
+            p.copy_(to_lib(lib, rand(tuple(p.shape), seed=40 + k, dtype=dtype)))
+    return model
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lead", [(6,), (), (2, 3)], ids=["2-d", "1-d", "3-d"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_scalar_loss_backward_and_accumulation(dtype, lead, bias):
+    """loss.backward() through Linear (its gradients straight on the arrays, which a parameter then keeps
+    as .grad without a copy), twice: the second pass adds into the first's .grad in place; then an SGD
+    step with momentum reads them."""
+    def run(lib):
+        model = _linear_stack(lib, dtype, bias)
+        x = to_lib(lib, rand(lead + (5,), seed=3, dtype=dtype)).requires_grad_()
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+        grads = []
+        for k in range(2):
+            loss = (model(x) * (k + 1)).square().sum()
+            loss.backward()
+            grads.append([to_numpy(p.grad).copy() for p in model.parameters()] + [to_numpy(x.grad).copy()])
+        versions = [_version(p.grad) for p in model.parameters()]
+        opt.step()
+        opt.zero_grad()
+        (model(x).sum()).backward()
+        opt.step()
+        return grads, versions, [to_numpy(p.detach()) for p in model.parameters()]
+
+    (ge, ve, pe), (gt, vt, pt) = run(LIB), run(torch)
+    rtol, atol = TOL[dtype]
+    for step_e, step_t in zip(ge, gt):
+        for a, b in zip(step_e, step_t):
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    assert ve == vt, f"versions of .grad after accumulating: {ve} vs torch {vt}"
+    for a, b in zip(pe, pt):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def _version(t):
+    v = t._version
+    return v[0] if isinstance(v, list) else v
+
+
+def test_linear_grad_seen_by_a_hook_is_not_shared_with_dot_grad():
+    """A weight gradient that a hook keeps must stay the hook's own: .grad is a copy (PyTorch clones a
+    gradient something else references), so accumulating into .grad leaves the kept one alone."""
+    def run(lib):
+        model = _linear_stack(lib, "float32", True)
+        kept = []
+        model[0].weight.register_hook(lambda g: kept.append(g))
+        model[2].bias.register_hook(lambda g: kept.append(g))
+        x = to_lib(lib, rand((6, 5), seed=3))
+        model(x).sum().backward()
+        first = [to_numpy(k).copy() for k in kept]
+        model(x).sum().backward()
+        model[0].weight.grad.zero_()
+        model[2].bias.grad.add_(1)
+        return first, [to_numpy(k) for k in kept[:2]], to_numpy(model[0].weight.grad), to_numpy(model[2].bias.grad)
+
+    (fe, ke, we, be), (ft, kt, wt, bt) = run(LIB), run(torch)
+    for a, b in zip(fe, ft):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
+    for first, now in zip(fe, ke):
+        np.testing.assert_array_equal(first, now)      # the kept gradients were not written to
+    np.testing.assert_array_equal(we, wt)
+    np.testing.assert_allclose(be, bt, rtol=2e-4, atol=2e-5)
+
+
+def test_linear_weight_grad_kept_by_an_upstream_function_is_not_shared_with_dot_grad():
+    """The weight is computed by a custom Function whose backward keeps the gradient it passes on unchanged:
+    the leaf's .grad must still be its own array (PyTorch clones a gradient something else references)."""
+    def run(lib):
+        kept = []
+
+        class PassThrough(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, w):
+                return w.clone()
+
+            @staticmethod
+            def backward(ctx, g):
+                kept.append(g)
+                return g
+
+        w = to_lib(lib, rand((3, 5), seed=4)).requires_grad_()
+        x = to_lib(lib, rand((6, 5), seed=3))
+        lib.nn.functional.linear(x, PassThrough.apply(w)).sum().backward()
+        w.grad.add_(1)
+        return to_numpy(kept[0]), to_numpy(w.grad)
+
+    (ke, we), (kt, wt) = run(LIB), run(torch)
+    np.testing.assert_allclose(ke, kt, rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(we, wt, rtol=2e-4, atol=2e-5)
+
+
+def test_linear_parameters_keep_their_fresh_gradients(monkeypatch):
+    """ember's own check that the copy-free path is taken: after loss.backward() each parameter's .grad
+    holds the very array Linear's backward made (if this fails after a Python upgrade, the engine's
+    reference count in ember.autograd.function._ENGINE_REFS needs measuring again)."""
+    from ember.autograd import function
+    from ember.ops import linalg
+    made = []
+
+    def spy(data):
+        made.append(data)
+        return function.fresh_grad(data)
+    monkeypatch.setattr(linalg, "fresh_grad", spy)
+    model = _linear_stack(LIB, "float32", True)
+    model(to_lib(LIB, rand((6, 5), seed=3))).square().sum().backward()
+    assert len(made) == 4
+    assert all(any(p.grad._data is d for d in made) for p in model.parameters())
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_double_backward(bias):
+    """A gradient penalty through Linear: backward with create_graph records the gradients as ops."""
+    def run(lib):
+        model = _linear_stack(lib, "float64", bias)
+        x = to_lib(lib, rand((4, 5), seed=3, dtype="float64")).requires_grad_()
+        out = model(x).tanh().sum()
+        (gx,) = lib.autograd.grad(out, x, create_graph=True)
+        gw = lib.autograd.grad(out, model[0].weight, create_graph=True)[0]
+        ((gx * gx).sum() + (gw * gw).sum()).backward()
+        return [to_numpy(x.grad)] + [to_numpy(p.grad) for p in model.parameters()]
+
+    for a, b in zip(run(LIB), run(torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+
+
 @pytest.mark.parametrize("cls,args,shape", [
     ("Identity", (), (2, 3)),
     ("Identity", (54, ), (2, 3, 4)),

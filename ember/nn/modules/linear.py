@@ -36,7 +36,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        if input.shape[-1:] != (self.in_features,) if input.ndim else True:
+        shape = getattr(input, "_data", input).shape    # a plain tuple: cheaper to test than a Size
+        if not shape or shape[-1] != self.in_features:
             lead = input.shape[:-1].numel() if input.ndim > 1 else 1
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lead}x{input.shape[-1] if input.ndim else 0}"
                                f" and {self.in_features}x{self.out_features}): {self._get_name()} expected input with "
