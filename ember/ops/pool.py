@@ -536,14 +536,16 @@ def _avg_pool_forward(x, g, div):
 def _avg_scatter(grad, g, div):
     gd = grad.reshape(g.N, g.C, g.OH, g.OW)
     if g.tiles and _split_images(g, gd) and not isinstance(div, np.ndarray):
-        # windows tile the input: every input element gets its window's gradient / div, written as one
-        # broadcast division into the (N, C, OH, kh, OW, kw) view of the result
+        # windows tile the input: every input element gets its window's gradient / div. Each output row is
+        # widened to a whole input row (np.repeat), then copied to the kh input rows it covers: long
+        # contiguous copies (writing through a (.., OW, kw) view instead runs kw-element pieces: 3x slower)
         gx = np.empty((g.N, g.C, g.H, g.W), grad.dtype)
-        gx6 = gx.reshape(g.N, g.C, g.OH, g.kh, g.OW, g.kw)
+        gx5 = gx.reshape(g.N, g.C, g.OH, g.kh, g.W)
         d = grad.dtype.type(div)
 
         def images(lo, hi):
-            np.divide(gd[lo:hi, :, :, None, :, None], d, out=gx6[lo:hi])
+            rows = np.repeat(gd[lo:hi] / d, g.kw, axis=-1)
+            np.copyto(gx5[lo:hi], rows[:, :, :, None, :])
         _threads.parallel(images, g.N)
         return gx.reshape(g.in_shape)
     if grad.dtype.kind == "f":
