@@ -380,19 +380,18 @@ def _grad_input_banded(gy, w, g):
     N, C, KH, OH, OW, Wp = g.N, g.C, g.KH, g.OH, g.OW, g.Wp
     gy4 = gy.reshape(N, g.O, OH, OW)
     rows = np.empty((N, OH, g.O, OW), gy.dtype)
-
-    def to_rows(lo, hi):
-        np.copyto(rows[lo:hi], gy4[lo:hi].transpose(0, 2, 1, 3))
-    parallel(to_rows, N, rows.nbytes)
-    drows = matmul(rows.reshape(N * OH, g.O * OW), _band(w, g).T).reshape(N, OH, KH, C, Wp)
+    drows = np.empty((N, OH, KH, C, Wp), gy.dtype)
+    band_t = _band(w, g).T
     gxp = np.zeros((N, C, g.Hp, Wp), gy.dtype)
     sN, sC, sH, sW = gxp.strides
 
-    def add(lo, hi):
+    def images(lo, hi):               # each thread: its images' rows, their GEMM, their adds (in its cache)
+        np.copyto(rows[lo:hi], gy4[lo:hi].transpose(0, 2, 1, 3))
+        np.matmul(rows[lo:hi].reshape(-1, g.O * OW), band_t, out=drows[lo:hi].reshape(-1, KH * C * Wp))
         for kh in range(KH):
             target = as_strided(gxp[lo:hi, :, kh * g.dh:], (hi - lo, OH, C, Wp), (sN, sH * g.sh, sC, sW))
             target += drows[lo:hi, :, kh]
-    parallel(add, N, drows.nbytes)
+    parallel(images, N, drows.nbytes)
     return gxp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W] if g.padded else gxp
 
 
