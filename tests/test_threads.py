@@ -19,6 +19,13 @@ def two_threads():
     ember.set_num_threads(saved)
 
 
+def _pool_in_use():
+    """Make the pool count as busy, so that matmul splits GEMMs itself (while the pool is idle, it leaves
+    them to BLAS: see threads.py)."""
+    threads.parallel(lambda lo, hi: None, 2)
+    assert threads._pool_busy()
+
+
 SHAPES = [
     ((300, 500), (500, 400)),            # split by rows
     ((8, 700), (700, 3000)),             # few rows, many columns: split by columns
@@ -28,6 +35,8 @@ SHAPES = [
     ((3, 1, 300, 500), (2, 500, 400)),   # broadcast batch dimensions
     ((1, 300, 500), (500, 400)),         # a batch of one: split by rows
     ((2, 3), (3, 4)),                    # too small to split
+    ((64, 12544), (12544, 49)),          # long and thin: split by k, partial results added
+    ((1, 1, 48, 20000), (1, 1, 20000, 30)),  # the same with leading batch dimensions of 1
 ]
 
 
@@ -37,10 +46,12 @@ def test_matmul_equals_numpy(two_threads, sa, sb):
     a = rng.standard_normal(sa).astype(np.float32)
     b = rng.standard_normal(sb).astype(np.float32)
     expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    _pool_in_use()
     got = threads.matmul(a, b)
     assert got.shape == expected.shape and got.dtype == np.float32
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
     out = np.full(expected.shape, np.nan, np.float32)
+    _pool_in_use()
     assert threads.matmul(a, b, out=out) is out
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-3)
 
@@ -49,7 +60,14 @@ def test_matmul_of_transposed_views(two_threads):
     rng = np.random.default_rng(1)
     a = rng.standard_normal((600, 400)).astype(np.float32)
     b = rng.standard_normal((300, 600)).astype(np.float32)
+    _pool_in_use()
     np.testing.assert_allclose(threads.matmul(a.T, b.T), a.T.astype(np.float64) @ b.T, rtol=1e-4, atol=1e-3)
+    # long and thin, the second operand a transposed view (a convolution's weight gradient: gy @ cols.T)
+    gy = rng.standard_normal((1, 1, 64, 12544)).astype(np.float32)
+    cols = rng.standard_normal((1, 1, 49, 12544)).astype(np.float32)
+    expected = gy[0, 0].astype(np.float64) @ cols[0, 0].T
+    _pool_in_use()
+    np.testing.assert_allclose(threads.matmul(gy, cols.transpose(0, 1, 3, 2))[0, 0], expected, rtol=1e-4, atol=2e-3)
 
 
 def test_parallel_covers_every_index_once(two_threads):

@@ -126,9 +126,9 @@ def parallel(fn, n, nbytes=None):
 
 
 def matmul(a, b, out=None):
-    """np.matmul(a, b, out=out), split between ember's threads when it is big: by batch when there are
-    at least as many matrices as threads, else by the rows of a (or the columns of b when a has fewer
-    rows than b has columns)."""
+    """np.matmul(a, b, out=out), split between ember's threads when it is big: by the k terms of a long
+    thin product, by batch when there are at least as many matrices as threads, else by the rows of a
+    (or the columns of b when a has fewer rows than b has columns)."""
     if a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b, out=out)
     if not _pool_busy():
@@ -149,6 +149,19 @@ def matmul(a, b, out=None):
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty(batch_shape + (m, n), np.result_type(a, b))
+    if batch == 1 and k >= 4 * max(m, n):
+        # a long, thin product (a convolution's weight gradient: channels x pixels times pixels x taps):
+        # each thread takes half of the k terms into its own small result, so each reads half the inputs
+        a2, b2 = a.reshape(m, k), b.reshape(k, n)
+        parts = np.empty((nt, m, n), out.dtype)
+
+        def terms(lo, hi):
+            for t in range(lo, hi):
+                k0, k1 = k * t // nt, k * (t + 1) // nt
+                np.matmul(a2[:, k0:k1], b2[k0:k1], out=parts[t])
+        parallel(terms, nt)
+        np.sum(parts, axis=0, out=out.reshape(m, n))
+        return out
     if len(batch_shape) == 1 and batch >= nt:
         a3 = a if a.ndim == 2 else np.broadcast_to(a, batch_shape + a.shape[-2:])
         b3 = b if b.ndim == 2 else np.broadcast_to(b, batch_shape + b.shape[-2:])
