@@ -77,7 +77,7 @@ def _blas_threads(n):
     """Set BLAS's thread count, if it is not n already."""
     if _state["blas"] == n:
         return
-    if _state["blas"] is None or "setters" not in _state:
+    if "setters" not in _state:
         _state["setters"] = _blas_thread_setters()
     _state["blas"] = n
     for setter in _state["setters"]:

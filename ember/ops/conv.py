@@ -33,18 +33,17 @@ AlexNet's training memory at torch's. Nothing is kept under no_grad or for a fro
 nobody needs (the input's, for a network's first layer) are not computed.
 
 Big short-lived arrays (padded input, columns, column gradient) live in reused scratch buffers: on
-this machine fresh memory costs more in page faults than the copies that fill it (see _Scratch).
+this machine fresh memory costs more in page faults than the copies that fill it (see
+ember/backend/memory.py).
 
 Backward passes are helper Functions (input gradient = transposed convolution, weight gradient) whose
 own backward are convolutions again, so double backward works.
 """
-import os
-import threading
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ember.autograd.function import Function, fresh_grad
+from ember.backend.memory import padded, scratch
 from ember.backend.threads import get_threads as _threads, matmul, parallel
 from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
@@ -52,42 +51,6 @@ from ember.tensor import Tensor
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
-# -- scratch memory --------------------------------------------------------------------------
-
-class _Scratch(threading.local):
-    """Reusable buffers for the big arrays that never outlive one call (padded input, columns, column
-    gradient, widened output gradient).
-
-    Fresh memory is expensive: every new page is faulted in and zeroed by the kernel, and glibc hands
-    big freed blocks back to the OS as soon as a call frees more than a couple of them. Measured here:
-    allocating and filling two 4 MB arrays per call costs 7 ms instead of 0.06 ms when the memory is
-    reused, i.e. more than the im2col copy and the GEMM of LeNet's layers together. So a few named
-    buffers are kept per thread and reused, within a cap (they stay in the process's resident memory
-    between calls); bigger arrays are allocated afresh."""
-    LIMIT = 24 << 20      # largest buffer kept
-    CAP = 48 << 20        # all buffers together
-
-    def __init__(self):
-        self.bufs = {}
-
-    def get(self, name, shape, dtype):
-        dtype = np.dtype(dtype)
-        n = dtype.itemsize
-        for s in shape:
-            n *= s
-        if n > self.LIMIT:
-            return np.empty(shape, dtype)
-        buf = self.bufs.get(name)
-        if buf is None or buf.nbytes < n + 64:
-            self.bufs.pop(name, None)
-            if sum(b.nbytes for b in self.bufs.values()) + n + 64 > self.CAP:
-                self.bufs.clear()
-            buf = self.bufs[name] = np.empty(n + 64, np.uint8)
-        start = -buf.ctypes.data % 64                 # 64-byte aligned, as BLAS likes it
-        return buf[start:start + n].view(dtype).reshape(shape)
-
-
-scratch = _Scratch()
 
 
 # -- geometry --------------------------------------------------------------------------------
@@ -176,17 +139,7 @@ class _Geom:
 
 def _pad(x, g, value=0):
     """A copy of x (N, C, H, W) with g's padding (scratch memory); x itself when there is none."""
-    if not g.padded:
-        return x
-    N, C, H, W = x.shape
-    xp = scratch.get("pad", (N, C, g.Hp, g.Wp), x.dtype)
-    t, l = g.pt, g.pl
-    xp[:, :, :t] = value
-    xp[:, :, t + H:] = value
-    xp[:, :, t:t + H, :l] = value
-    xp[:, :, t:t + H, l + W:] = value
-    xp[:, :, t:t + H, l:l + W] = x
-    return xp
+    return padded(x, g.pt, g.pb, g.pl, g.pr, value, "pad") if g.padded else x
 
 
 def _im2col_plan(x, g, keep=False):
@@ -216,7 +169,10 @@ def _im2col_plan(x, g, keep=False):
 
     def fill_channels(lo, hi):                  # batch-major, split by channel (for a batch of one)
         np.copyto(cols[:, lo:hi], v[:, lo:hi])
-    fill.channels = fill_channels
+
+    def fill_rows(lo, hi):                      # batch-major, split by output row
+        np.copyto(cols[..., lo:hi, :], v[..., lo:hi, :])
+    fill.channels, fill.rows = fill_channels, fill_rows
     return cols.reshape(shape), fill
 
 
@@ -332,19 +288,17 @@ def _grad_input_ext(gy, wm, g):
             np.matmul(wt[0, lo * kk:hi * kk], gye3[0, 0], out=dcols[0, 0, lo * kk:hi * kk])
             add_channels(lo, hi)
         parallel(channels, C)
-        gxp = flat[:, :, :plane].reshape(N, C, Hp, Wp)
-        return gxp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W] if g.padded else gxp
-
-    def work(lo, hi):
-        matmul(wt, gye3[lo:hi], out=dcols[lo:hi])
-        if g.split:
-            add(lo, hi)
-    _batched(g, work, widen, dcols.nbytes)
-    if not g.split:
-        if N >= _threads():
-            parallel(add, N, dcols.nbytes)
-        else:
-            parallel(add_channels, C, dcols.nbytes)
+    else:
+        def work(lo, hi):
+            matmul(wt, gye3[lo:hi], out=dcols[lo:hi])
+            if g.split:
+                add(lo, hi)
+        _batched(g, work, widen, dcols.nbytes)
+        if not g.split:
+            if N >= _threads():
+                parallel(add, N, dcols.nbytes)
+            else:
+                parallel(add_channels, C, dcols.nbytes)
     gxp = flat[:, :, :plane].reshape(N, C, Hp, Wp)
     return gxp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W] if g.padded else gxp
 
@@ -445,27 +399,22 @@ def _forward_one_image(x4, wm, b, g, keep):
     im2col columns of its share of the output rows and multiplying them out while they are in its cache:
     one hand-off to the pool instead of two (copy, then GEMM), and no columns crossing between cores.
     None when the columns would be a view of x anyway (unpadded 1x1)."""
-    if g.KH == 1 and g.KW == 1 and g.sh == 1 and g.sw == 1 and not g.padded:
+    cols, fill = _im2col_plan(x4, g, keep)
+    if fill is None:
         return None
-    xp = _pad(x4, g)
-    _, sC, sH, sW = xp.strides
-    v = as_strided(xp[0], (g.C, g.KH, g.KW, g.OH, g.OW), (sC, sH * g.dh, sW * g.dw, sH * g.sh, sW * g.sw),
-                   writeable=False)
-    ckk = g.C * g.KH * g.KW
     P = g.OH * g.OW
-    cols = np.empty(v.shape, x4.dtype) if keep else scratch.get("cols", v.shape, x4.dtype)
-    cols2 = cols.reshape(ckk, P)
+    cols2 = cols.reshape(-1, P)
     y = np.empty((g.O, P), x4.dtype)
     bb = b.reshape(g.O, 1) if b is not None else None
 
     def rows(lo, hi):                      # output rows lo:hi
-        np.copyto(cols[:, :, :, lo:hi], v[:, :, :, lo:hi])
+        fill.rows(lo, hi)
         part = y[:, lo * g.OW:hi * g.OW]
         np.matmul(wm, cols2[:, lo * g.OW:hi * g.OW], out=part)
         if bb is not None:
             part += bb
     parallel(rows, g.OH)
-    return y.reshape(g.y_shape), cols.reshape(1, 1, ckk, P)
+    return y.reshape(g.y_shape), cols
 
 
 def _forward(x, w, b, g, cols=None, keep=False):

@@ -40,6 +40,7 @@ Each backward is a helper Function whose own backward is again a pooling op, so 
 import numpy as np
 
 from ember.backend import threads as _threads
+from ember.backend.memory import padded
 
 from ember.autograd.function import Function
 from ember.autograd.grad_mode import _GradState
@@ -137,16 +138,8 @@ class _PoolGeom:
     def pad(self, x4, value):
         if not self.padded:
             return x4
-        N, C, H, W = x4.shape
-        from ember.ops.conv import scratch        # reused memory: it never outlives the call
-        xp = scratch.get("pool_pad", (N, C, self.Hp, self.Wp), x4.dtype)
-        t, l = self.ph, self.pw
-        xp[:, :, :t] = value
-        xp[:, :, t + H:] = value
-        xp[:, :, t:t + H, :l] = value
-        xp[:, :, t:t + H, l + W:] = value
-        xp[:, :, t:t + H, l:l + W] = x4
-        return xp
+        # reused memory: it never outlives the call
+        return padded(x4, self.ph, self.pb, self.pw, self.pr, value, "pool_pad")
 
     def crop(self, xp):
         if not self.padded:
