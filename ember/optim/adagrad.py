@@ -3,8 +3,8 @@ import numpy as np
 
 from ember.tensor import Tensor
 from ember.optim.optimizer import (
-    Optimizer, _check_fused_foreach, _check_not_differentiable, _get_scalar_dtype, _new_step, _to_float,
-    _use_grad_for_differentiable,
+    _check_fused_foreach, _check_nonnegative, _check_not_differentiable, _decayed_grad, _get_scalar_dtype,
+    _new_step, Optimizer, _to_float, _use_grad_for_differentiable,
 )
 
 __all__ = ["Adagrad", "adagrad"]
@@ -29,18 +29,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonnegative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                           initial_accumulator_value=initial_accumulator_value, eps=eps)
 
         defaults = {
             "lr": lr,
@@ -139,16 +129,7 @@ def adagrad(params, grads, state_sums, state_steps, fused=None, grad_scale=None,
         step_t._data += 1
         step = float(step_t._data)
 
-        d, owned = g, False
-        if weight_decay != 0:
-            d = np.multiply(p, weight_decay, out=np.empty_like(p))
-            if maximize:
-                np.subtract(d, g, out=d)
-            else:
-                np.add(g, d, out=d)
-            owned = True
-        elif maximize:
-            d, owned = np.negative(g, out=np.empty_like(g)), True
+        d, owned = _decayed_grad(p, g, weight_decay, maximize)
 
         clr = lr / (1 + (step - 1) * lr_decay)
 

@@ -3,8 +3,9 @@ import numpy as np
 
 from ember.tensor import Tensor
 from ember.optim.optimizer import (
-    Optimizer, _capturable_check, _check_fused_foreach, _check_not_differentiable, _lerp_, _new_step, _to_float,
-    _to_scalar, _use_grad_for_differentiable, _get_scalar_dtype, _in_slices,
+    _capturable_check, _check_fused_foreach, _check_nonnegative, _check_not_differentiable, _decayed_grad,
+    _get_scalar_dtype, _in_slices, _lerp_, _new_step, Optimizer, _to_float, _to_scalar,
+    _use_grad_for_differentiable,
 )
 
 __all__ = ["Adam", "adam"]
@@ -35,18 +36,12 @@ class Adam(Optimizer):
         if isinstance(lr, Tensor):
             if foreach and not capturable:
                 raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
-            if lr.numel() != 1:
-                raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonnegative(lr=lr, eps=eps)
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonnegative(weight_decay=weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -175,20 +170,12 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, for
     def update(i, views):
         p, g, m, v = views[:4]
         step_size, bias_correction2_sqrt = scalars[i]
-        # grad = -g if maximize; coupled weight decay: grad + weight_decay * param
-        d, owned = g, False
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                np.multiply(p, 1 - lr * weight_decay, out=p)
-            else:
-                d = np.multiply(p, weight_decay, out=np.empty_like(p))
-                if maximize:
-                    np.subtract(d, g, out=d)
-                else:
-                    np.add(g, d, out=d)
-                owned = True
-        if maximize and not owned:
-            d, owned = np.negative(g, out=np.empty_like(g)), True
+        # decoupled weight decay (AdamW) shrinks the parameter; coupled decay goes into the gradient
+        if weight_decay != 0 and decoupled_weight_decay:
+            np.multiply(p, 1 - lr * weight_decay, out=p)
+            d, owned = _decayed_grad(p, g, 0, maximize)
+        else:
+            d, owned = _decayed_grad(p, g, weight_decay, maximize)
 
         # exp_avg.lerp_(grad, 1 - beta1)
         t = _lerp_(m, d, 1 - beta1)

@@ -186,6 +186,34 @@ def _lerp_(start, end, weight, scratch=None):
     return t
 
 
+def _decayed_grad(p, g, weight_decay, maximize):
+    """grad = (-g if maximize else g) + weight_decay * param, in PyTorch's order, and whether that is a new
+    array the step owns (and may overwrite) rather than g itself."""
+    if weight_decay != 0:
+        d = np.multiply(p, weight_decay, out=np.empty_like(p))
+        if maximize:
+            np.subtract(d, g, out=d)
+        else:
+            np.add(g, d, out=d)
+        return d, True
+    if maximize:
+        return np.negative(g, out=np.empty_like(g)), True
+    return g, False
+
+
+_VALUE_NAMES = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def _check_nonnegative(**values):
+    """PyTorch's hyper-parameter checks, in the order given: a Tensor lr must have one element, and each
+    value must be >= 0 (NaN fails too): "Invalid learning rate: -1", "Invalid momentum value: -1"."""
+    for name, value in values.items():
+        if name == "lr" and isinstance(value, Tensor) and value.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_VALUE_NAMES.get(name, name + ' value')}: {value}")
+
+
 _BLOCK = 1 << 17      # elements per update call: the dozen passes over a block run in cache, not memory
 
 

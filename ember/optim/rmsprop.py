@@ -3,8 +3,8 @@ import numpy as np
 
 from ember.tensor import Tensor
 from ember.optim.optimizer import (
-    Optimizer, _capturable_check, _check_not_differentiable, _lerp_, _new_step, _to_float,
-    _use_grad_for_differentiable,
+    _capturable_check, _check_nonnegative, _check_not_differentiable, _decayed_grad, _lerp_, _new_step, Optimizer,
+    _to_float, _use_grad_for_differentiable,
 )
 
 __all__ = ["RMSprop", "rmsprop"]
@@ -30,18 +30,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_nonnegative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
 
         defaults = {
             "lr": lr,
@@ -131,16 +120,7 @@ def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffer_list, state_s
         sq = square_avgs[i]._data
         state_steps[i]._data += 1
 
-        d, owned = g, False
-        if weight_decay != 0:
-            d = np.multiply(p, weight_decay, out=np.empty_like(p))
-            if maximize:
-                np.subtract(d, g, out=d)
-            else:
-                np.add(g, d, out=d)
-            owned = True
-        elif maximize:
-            d, owned = np.negative(g, out=np.empty_like(g)), True
+        d, _ = _decayed_grad(p, g, weight_decay, maximize)
 
         # square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
         np.multiply(sq, alpha, out=sq)

@@ -3,7 +3,8 @@ import numpy as np
 
 from ember.tensor import Tensor
 from ember.optim.optimizer import (
-    Optimizer, _check_fused_foreach, _check_not_differentiable, _in_slices, _to_float, _use_grad_for_differentiable,
+    _check_fused_foreach, _check_not_differentiable, _decayed_grad, _in_slices, Optimizer, _to_float,
+    _use_grad_for_differentiable,
 )
 
 __all__ = ["SGD", "sgd"]
@@ -117,19 +118,8 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
 
     def update(i, views):
         p, g = views[0], views[1]
-        # grad = (-g if maximize else g) + weight_decay * param; `scratch` is an array this step owns
-        if weight_decay != 0:
-            d = np.multiply(p, weight_decay, out=np.empty_like(p))
-            if maximize:
-                np.subtract(d, g, out=d)
-            else:
-                np.add(g, d, out=d)
-            scratch = d
-        elif maximize:
-            d = scratch = np.negative(g, out=np.empty_like(g))
-        else:
-            d = g
-            scratch = None
+        d, owned = _decayed_grad(p, g, weight_decay, maximize)
+        scratch = d if owned else None          # an array this step owns
 
         if use_momentum:
             b = views[2]
