@@ -14,6 +14,17 @@ def _index(idx, length, kind):
     return idx % length
 
 
+def _delete_renumbered(modules, idx, kind):
+    """del modules[idx] (an int or a slice), then number the rest 0, 1, ... again, as PyTorch does."""
+    keys = list(modules)
+    for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), kind)]]):
+        del modules[key]
+    items = list(modules.values())
+    modules.clear()
+    for i, m in enumerate(items):
+        modules[str(i)] = m
+
+
 class Sequential(Module):
     def __init__(self, *args):
         super().__init__()
@@ -40,15 +51,7 @@ class Sequential(Module):
         setattr(self, keys[_index(idx, len(keys), "Sequential")], module)
 
     def __delitem__(self, idx):
-        keys = list(self._modules)
-        targets = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "Sequential")]]
-        for key in targets:
-            delattr(self, key)
-        # keep the numbering contiguous, as PyTorch does
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _delete_renumbered(self._modules, idx, "Sequential")
 
     def __len__(self):
         return len(self._modules)
@@ -110,14 +113,7 @@ class ModuleList(Module):
         setattr(self, str(_index(idx, len(self), "ModuleList")), module)
 
     def __delitem__(self, idx):
-        keys = list(self._modules)
-        targets = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "ModuleList")]]
-        for k in targets:
-            del self._modules[k]
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _delete_renumbered(self._modules, idx, "ModuleList")
 
     def __len__(self):
         return len(self._modules)
