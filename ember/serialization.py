@@ -432,8 +432,11 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_
         obj: what to save: tensors, Parameters, containers of them (state dicts, optimizer state
             dicts), or any picklable object (whole modules; those need ``weights_only=False`` to load).
         f: a path (str / os.PathLike) or a writable binary file object. A path is written atomically:
-            to a temporary file in the same directory, flushed and fsynced, then renamed over ``f``; on
-            any error the temporary file is removed and an existing file at ``f`` is left untouched.
+            to a temporary file ``.NAME.<pid>.<hex>.tmp`` in the same directory, flushed and fsynced,
+            then renamed over ``f``; on any error the temporary file is removed and an existing file at
+            ``f`` is left untouched. A process killed mid-write leaves its temporary behind: the next
+            save to the same path removes such leftovers (only files of this naming whose process is no
+            longer running; files of the older ``.NAME.<hex>.tmp`` naming once unchanged for 10 minutes).
         pickle_protocol: pickle protocol for ``data.pkl`` (default 2, as PyTorch; ``torch.load`` with
             ``weights_only=True`` only reads protocol-2 opcodes).
     """
@@ -464,6 +467,71 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_
 
 
 def _save_to_path(path, pickled, storages, byteorder_record):
+    with _atomic_output(path) as out:
+        _write_archive(out, _archive_name(path), pickled, storages, byteorder_record)
+
+
+# -- writing a file atomically, and cleaning up after writers that were killed ---------------------------
+# A temporary is named ".<destination>.<pid>.<12 hex>.tmp" beside its destination: the pid says whether
+# its writer still runs. Files of ember before this naming (".<destination>.<12 hex>.tmp") carry no pid
+# and are removed once they have not changed for _STALE_UNNAMED_AGE seconds (a live writer keeps writing).
+_STALE_UNNAMED_AGE = 600.0
+
+
+def _temporary_pattern(base):
+    return re.compile(r"\." + re.escape(base) + r"\.(?:(\d+)\.)?[0-9a-f]{12}\.tmp\Z")
+
+
+def _pid_alive(pid):
+    if pid == os.getpid():
+        return True  # maybe another thread of this process, writing now
+    if os.name == "nt":
+        return True  # no cheap check there: leave the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: the process exists, owned by someone else
+        return True
+    return True
+
+
+def _remove_stale_temporaries(target):
+    """Remove the temporaries of `target` that killed writers left behind (ember's own naming only, and
+    never one whose writer is alive). Returns the paths removed."""
+    directory = os.path.dirname(os.path.abspath(target))
+    pattern = _temporary_pattern(os.path.basename(target))
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in names:
+        m = pattern.match(entry)
+        if m is None:
+            continue
+        full = os.path.join(directory, entry)
+        try:
+            if m.group(1) is not None:
+                if _pid_alive(int(m.group(1))):
+                    continue
+            elif now - os.lstat(full).st_mtime < _STALE_UNNAMED_AGE:
+                continue
+            os.unlink(full)
+            removed.append(full)
+        except OSError:  # gone already (another process cleaned it), or not ours to remove
+            continue
+    return removed
+
+
+@contextlib.contextmanager
+def _atomic_output(path):
+    """A binary file that replaces `path` only once it is complete: written to a temporary file in the
+    same directory, flushed and fsynced, then renamed over `path` (through a symlink, keeping an existing
+    file's permissions). On any error the temporary is removed and `path` is untouched. Temporaries that
+    killed writers left beside `path` are removed first."""
+    path = os.fsdecode(path)
     target = os.path.realpath(path) if os.path.islink(path) else path  # write through a symlink
     directory = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(directory):
@@ -472,9 +540,10 @@ def _save_to_path(path, pickled, storages, byteorder_record):
         mode = os.stat(target).st_mode & 0o7777  # keep an existing checkpoint's permissions
     except OSError:
         mode = None
+    _remove_stale_temporaries(target)
     base = os.path.basename(target)
     while True:
-        tmp = os.path.join(directory, f".{base}.{uuid.uuid4().hex[:12]}.tmp")
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
         try:  # O_EXCL: never clobber another file; 0o666 lets the umask decide, as open() would
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
             break
@@ -482,7 +551,7 @@ def _save_to_path(path, pickled, storages, byteorder_record):
             continue
     try:
         with os.fdopen(fd, "wb") as out:
-            _write_archive(out, _archive_name(path), pickled, storages, byteorder_record)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         if mode is not None:
@@ -923,11 +992,11 @@ def _user_allowed_globals():
     for f in _marked_safe_globals_set:
         if isinstance(f, tuple):
             if len(f) != 2:
-                raise ValueError(f"Expected tuple of length 2 (global, str of callable full path), but got tuple "
-                                 f"of length: {len(f)}")
+                raise _deliberate(ValueError(f"Expected tuple of length 2 (global, str of callable full path), "
+                                             f"but got tuple of length: {len(f)}"))
             if type(f[1]) is not str:
-                raise TypeError(f"Expected second item in tuple to be str of callable full path, but got: "
-                                f"{type(f[1])}")
+                raise _deliberate(TypeError(f"Expected second item in tuple to be str of callable full path, "
+                                            f"but got: {type(f[1])}"))
             f, name = f
             rc[name] = f
         else:
@@ -1427,6 +1496,37 @@ def _load_legacy(fobj, name, map_location, weights_only, encoding):
     return result
 
 
+def verify_checksums(f):
+    """Check the CRC-32 of every entry of a zip checkpoint (an ember extra; torch has no counterpart).
+
+    ``ember.load(f)`` checks them as it reads; ``ember.load(f, mmap=True)`` cannot (it does not read
+    the storages), so call this first for files that may be damaged. Reads the file once, in chunks.
+
+    Raises:
+        RuntimeError: naming the first entry whose bytes do not match its checksum, or saying the file
+            is not a zip checkpoint / is truncated.
+    """
+    name = _describe(f)
+    with contextlib.ExitStack() as stack:
+        fobj = stack.enter_context(open(os.fsdecode(f), "rb")) if isinstance(f, (str, bytes, os.PathLike)) else f
+        file_size = fobj.seek(0, io.SEEK_END)
+        fobj.seek(0)
+        with _container_errors(name, "reading zip archive: failed finding central directory"):
+            zf = stack.enter_context(zipfile.ZipFile(fobj))
+        with _container_errors(name, "reading zip archive"):
+            _read_zip_records(zf, name, file_size)
+        for info in zf.infolist():
+            try:
+                with zf.open(info) as src:
+                    while src.read(1 << 20):
+                        pass
+            except zipfile.BadZipFile as e:
+                raise _load_error(f"checksum mismatch in {name}: entry {info.filename} is corrupted ({e})") from None
+            except (EOFError, OSError, ValueError) as e:
+                raise _load_error(f"{name} is truncated or corrupted: entry {info.filename} cannot be read "
+                                  f"({type(e).__name__}: {e})") from None
+
+
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
     """Load an object saved with ``torch.save`` or ``ember.save`` (torch is not needed).
 
@@ -1443,6 +1543,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             in such files are looked up in ember under the same path (torch.nn.modules.linear.Linear
             -> ember.nn.modules.linear.Linear), best effort.
         mmap: map the file's storages into memory (copy-on-write) instead of reading them; needs a path.
+            The storages are then not read at load time, so their CRC-32 checksums are **not checked**
+            (as in PyTorch): flipped bytes in tensor data load silently. Call
+            ``ember.serialization.verify_checksums(path)`` first (it streams the file, in constant
+            memory) when the file may be damaged.
     Raises:
         RuntimeError: the file is truncated, corrupted, not a checkpoint, or holds a dtype ember lacks.
         pickle.UnpicklingError: weights_only=True and the file names a global outside the allow-list.
