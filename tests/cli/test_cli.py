@@ -118,6 +118,30 @@ def test_predict_images_of_any_size(trained, tmp_path):
         probs = [float(r.rsplit("(", 1)[1].rstrip("%)")) for r in ranked]
         assert probs == sorted(probs, reverse=True) and sum(probs) <= 100.0 + 1e-6
     assert lines[0].split(": ", 1)[1].startswith(f"{label} - ")
+    assert lines[1].split(": ", 1)[1].startswith(f"{label} - ")  # the dark-on-light copy too
+
+
+def test_predict_dark_on_light_images_like_their_light_on_dark_twins(trained, tmp_path):
+    """Every line of the output is checked: each dark-on-light drawing is turned round before the
+    network sees it, so it gets the same top class as the MNIST-style original."""
+    from PIL import Image
+    from ember.vision.datasets import MNIST
+    out, _ = trained
+    test = MNIST(DATA, train=False)
+    paths = []
+    for i in range(4):
+        img, _ = test[i]
+        img.save(tmp_path / f"light{i}.png")
+        Image.eval(img, lambda v: 255 - v).save(tmp_path / f"dark{i}.png")
+        paths += [tmp_path / f"light{i}.png", tmp_path / f"dark{i}.png"]
+    code, stdout, _ = run("predict", out / "checkpoint.pt", *paths, "--topk", 1)
+    assert code == 0
+    lines = stdout.strip().splitlines()
+    assert len(lines) == 8
+    tops = [line.split(": ", 1)[1].split(" (")[0] for line in lines]
+    for i in range(4):
+        assert lines[2 * i].startswith(str(paths[2 * i])) and lines[2 * i + 1].startswith(str(paths[2 * i + 1]))
+        assert tops[2 * i] == tops[2 * i + 1], lines
 
 
 def test_summary_and_models():
@@ -163,7 +187,7 @@ def test_not_an_image_and_not_a_checkpoint(trained, tmp_path):
 def test_missing_data_without_download(tmp_path):
     code, _, err = run("train", "mlp", "--data-dir", tmp_path / "nowhere", "--no-download", "--out",
                        tmp_path / "o", "--quiet")
-    assert code == 2 and "Dataset not found" in err and "nowhere" in err
+    assert code == 2 and "MNIST not found" in err and "nowhere" in err and "--no-download was given" in err
     assert not (tmp_path / "o" / "checkpoint.pt").exists()
 
 
