@@ -1099,6 +1099,12 @@ class _SafeUnpickler(pickle._Unpickler):
         _ensure_tables()
         self._user = _user_allowed_globals()
         self._user_ids = {id(v) for v in self._user.values()}
+        # Hashing a tuple visits every element of every nested tuple, and pickle's memo lets 30 bytes
+        # nest a tuple in itself 40 times over (2**40 visits). So each tuple's expanded size is known
+        # when it is built, and hashing it (as a dict key, a set element) is paid from a budget.
+        self._heavy_tuples = {}  # id -> (tuple, expanded size), for tuples that hold tuples
+        budget = _CURRENT_BUDGET.get()
+        self._hash_left = (1 << 22) + 16 * (budget.file_size if budget is not None else 0)
 
     def find_class(self, module, name):
         module, name = _remap_py2(module, name)
@@ -1131,6 +1137,7 @@ class _SafeUnpickler(pickle._Unpickler):
             raise pickle.UnpicklingError("REDUCE arguments must be a tuple")
         if self._allowed(func):
             _check_call(func, args)
+            self._pay_for_call(func, args)
         elif id(func) not in self._user_ids:
             raise _refusal(f"Trying to call reduce for unrecognized function {func!r}.")
         stack[-1] = func(*args)
@@ -1209,14 +1216,74 @@ class _SafeUnpickler(pickle._Unpickler):
             raise pickle.UnpicklingError(f"Can only set items of dicts, but got {type(target)}")
         return target
 
+    # -- the cost of hashing ------------------------------------------------------------------------
+    def _size_of(self, x):
+        if type(x) is not tuple:
+            return 1
+        entry = self._heavy_tuples.get(id(x))
+        return entry[1] if entry is not None and entry[0] is x else len(x) + 1
+
+    def _weigh_new_tuple(self):
+        t = self.stack[-1]
+        size = 1 + sum(self._size_of(x) for x in t)
+        if size > len(t) + 1:
+            if size > self._hash_left:
+                raise _refusal(f"A tuple built from shared references to other tuples expands to {size} "
+                               "elements, more than a file of this size can describe.")
+            self._heavy_tuples[id(t)] = (t, size)
+
+    def _pay_hashing(self, keys):
+        cost = sum(self._size_of(k) for k in keys)
+        if cost > self._hash_left:
+            raise _refusal(f"Hashing the keys of this checkpoint's dicts and sets would visit more than "
+                           f"{self._hash_left + cost} elements (tuples nested through shared references).")
+        self._hash_left -= cost
+
+    def load_tuple(self):
+        pickle._Unpickler.load_tuple(self)
+        self._weigh_new_tuple()
+
+    def load_tuple1(self):
+        pickle._Unpickler.load_tuple1(self)
+        self._weigh_new_tuple()
+
+    def load_tuple2(self):
+        pickle._Unpickler.load_tuple2(self)
+        self._weigh_new_tuple()
+
+    def load_tuple3(self):
+        pickle._Unpickler.load_tuple3(self)
+        self._weigh_new_tuple()
+
+    def load_dict(self):
+        items = self.pop_mark()
+        self._pay_hashing(items[0::2])
+        self.append({items[i]: items[i + 1] for i in range(0, len(items), 2)})
+
+    def load_frozenset(self):
+        items = self.pop_mark()
+        self._pay_hashing(items)
+        self.append(frozenset(items))
+
+    def _pay_for_call(self, func, args):
+        """set/frozenset/Counter/OrderedDict hash what they are given (checked to be containers)."""
+        if func in (set, frozenset, collections.Counter, OrderedDict) and args:
+            arg = args[0]
+            if func is OrderedDict and type(arg) in (list, tuple):
+                self._pay_hashing([pair[0] for pair in arg])
+            elif type(arg) not in (str, bytes, bytearray):
+                self._pay_hashing(list(arg))
+
     def load_setitem(self):
         value = self.stack.pop()
         key = self.stack.pop()
+        self._pay_hashing((key,))
         self._mapping_target()[key] = value
 
     def load_setitems(self):
         items = self.pop_mark()
         target = self._mapping_target()
+        self._pay_hashing(items[0::2])
         for i in range(0, len(items), 2):
             target[items[i]] = items[i + 1]
 
@@ -1224,6 +1291,7 @@ class _SafeUnpickler(pickle._Unpickler):
         items = self.pop_mark()
         if type(self.stack[-1]) is not set:
             raise pickle.UnpicklingError(f"Can only add items to sets, but got {type(self.stack[-1])}")
+        self._pay_hashing(items)
         self.stack[-1].update(items)
 
     def load_bytearray8(self):  # the stock handler allocates the announced length before reading
@@ -1242,8 +1310,8 @@ class _SafeUnpickler(pickle._Unpickler):
 _STOCK_OPCODES = (
     "PROTO FRAME STOP MARK POP POP_MARK DUP NONE NEWTRUE NEWFALSE INT BININT BININT1 BININT2 LONG LONG1 LONG4 "
     "FLOAT BINFLOAT STRING BINSTRING SHORT_BINSTRING BINBYTES SHORT_BINBYTES BINBYTES8 UNICODE "
-    "BINUNICODE SHORT_BINUNICODE BINUNICODE8 EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3 EMPTY_LIST LIST EMPTY_DICT "
-    "DICT EMPTY_SET FROZENSET GET BINGET LONG_BINGET PUT BINPUT LONG_BINPUT MEMOIZE PERSID BINPERSID GLOBAL "
+    "BINUNICODE SHORT_BINUNICODE BINUNICODE8 EMPTY_TUPLE EMPTY_LIST LIST EMPTY_DICT "
+    "EMPTY_SET GET BINGET LONG_BINGET PUT BINPUT LONG_BINPUT MEMOIZE PERSID BINPERSID GLOBAL "
     "STACK_GLOBAL").split()
 for _op in _STOCK_OPCODES:
     _code = getattr(pickle, _op)[0]
@@ -1252,7 +1320,10 @@ for _op, _fn in (("REDUCE", _SafeUnpickler.load_reduce), ("NEWOBJ", _SafeUnpickl
                  ("NEWOBJ_EX", _SafeUnpickler.load_newobj_ex), ("BUILD", _SafeUnpickler.load_build),
                  ("APPEND", _SafeUnpickler.load_append), ("APPENDS", _SafeUnpickler.load_appends),
                  ("SETITEM", _SafeUnpickler.load_setitem), ("SETITEMS", _SafeUnpickler.load_setitems),
-                 ("ADDITEMS", _SafeUnpickler.load_additems), ("BYTEARRAY8", _SafeUnpickler.load_bytearray8)):
+                 ("ADDITEMS", _SafeUnpickler.load_additems), ("BYTEARRAY8", _SafeUnpickler.load_bytearray8),
+                 ("TUPLE", _SafeUnpickler.load_tuple), ("TUPLE1", _SafeUnpickler.load_tuple1),
+                 ("TUPLE2", _SafeUnpickler.load_tuple2), ("TUPLE3", _SafeUnpickler.load_tuple3),
+                 ("DICT", _SafeUnpickler.load_dict), ("FROZENSET", _SafeUnpickler.load_frozenset)):
     _SafeUnpickler.dispatch[getattr(pickle, _op)[0]] = _fn
 for _op in ("INST", "OBJ", "EXT1", "EXT2", "EXT4", "NEXT_BUFFER", "READONLY_BUFFER"):
     _SafeUnpickler.dispatch[getattr(pickle, _op)[0]] = _SafeUnpickler._refuse_opcode

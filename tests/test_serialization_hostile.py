@@ -145,6 +145,21 @@ def _many_legacy_storages(n, numel):
     return legacy(PROTO + body + STOP)
 
 
+def tuple_dag(depth):
+    """t0 = (); t(k+1) = (tk, tk) through pickle's memo: 20 bytes a level, 2**depth elements expanded
+    (hashing it visits them all). Leaves t(depth) on the stack."""
+    body = EMPTY_TUPLE + b"q\x00" + b"0"
+    for k in range(depth):
+        body += b"h" + bytes([k]) + b"h" + bytes([k]) + b"\x86" + b"q" + bytes([k + 1]) + b"0"
+    return body + b"h" + bytes([depth])
+
+
+def dag_keys(depth, times):
+    """A dict whose keys are the same moderately nested tuple `times` times (each insertion hashes it)."""
+    return EMPTY_DICT + tuple_dag(depth) + integer(0) + SETITEM + b"".join(
+        b"h" + bytes([depth]) + integer(i) + SETITEM for i in range(times))
+
+
 # -- the cases: name -> (file bytes, exception type, words the message must contain) ------------------------
 def _cases():
     P = PROTO
@@ -190,6 +205,19 @@ def _cases():
                                                "RuntimeError", ["out of bounds for a storage of 1 elements"]),
         "storage location not a string": (checkpoint(P + tensor((1,), (1,), location=ordered_dict()) + STOP),
                                           "RuntimeError", ["invalid storage location", "OrderedDict()"]),
+        "tuple of 2**40 elements through shared references, as a dict key": (
+            checkpoint(P + EMPTY_DICT + tuple_dag(40) + integer(1) + SETITEM + STOP, storages=()),
+            "UnpicklingError", ["tuple built from shared references", "expands to"]),
+        "frozenset of a 2**40-element tuple": (
+            checkpoint(P + MARK + tuple_dag(40) + b"\x91" + STOP, storages=()),
+            "UnpicklingError", ["tuple built from shared references"]),
+        "a 2**20-element tuple hashed 200 times": (
+            checkpoint(P + dag_keys(20, 200) + STOP, storages=()),
+            "UnpicklingError", ["Hashing the keys"]),
+        "set() of a list of a 2**20-element tuple 200 times": (
+            checkpoint(P + call("builtins", "set", b"]" + MARK + b"".join([tuple_dag(20)] + [b"h\x14"] * 200) + b"e")
+                       + STOP, storages=()),
+            "UnpicklingError", ["Hashing the keys"]),
         "legacy: storages larger than the file": (_many_legacy_storages(50, 2**20), "RuntimeError",
                                                   ["storages", "larger than the rest of the file"]),
         "legacy: refused global in the system-info pickle": (
