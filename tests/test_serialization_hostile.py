@@ -243,15 +243,15 @@ def vm():
 limit = vm() + EXTRA
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-t0 = time.process_time()
+t0, w0 = time.process_time(), time.perf_counter()
 try:
     ember.load(sys.argv[1])
     outcome = ("loaded", "")
 except BaseException as e:
     outcome = (type(e).__name__, str(e))
-cpu = time.process_time() - t0
+cpu, wall = time.process_time() - t0, time.perf_counter() - w0
 extra = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
-print(json.dumps({"type": outcome[0], "message": outcome[1], "cpu": cpu, "extra_rss": extra}))
+print(json.dumps({"type": outcome[0], "message": outcome[1], "cpu": cpu, "wall": wall, "extra_rss": extra}))
 """.replace("EXTRA", str(EXTRA_MEMORY))
 
 
@@ -480,3 +480,65 @@ def test_stale_temporaries_only_of_the_same_destination_and_dead_writers(tmp_pat
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+# -- a corpus of damaged files, all loaded in one limited child --------------------------------------------
+CORPUS_CHILD = r"""
+import json, os, pickle, resource, sys, time
+import ember
+def vm():
+    return int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+limit = vm() + EXTRA
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+results = {}
+for name in sorted(os.listdir(sys.argv[1])):
+    t0 = time.process_time()
+    try:
+        ember.load(os.path.join(sys.argv[1], name))
+        outcome = "loaded"
+    except (RuntimeError, pickle.UnpicklingError) as e:
+        outcome = type(e).__name__
+    except BaseException as e:
+        outcome = f"unexpected {type(e).__name__}: {e}"
+    results[name] = (outcome, time.process_time() - t0)
+extra = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
+print(json.dumps({"results": results, "extra_rss": extra}))
+""".replace("EXTRA", str(EXTRA_MEMORY))
+
+
+def test_damaged_corpus_ends_cleanly_within_limits(tmp_path):
+    """A real checkpoint cut at 60 places and with 60 single flipped bytes: each load ends (loaded, or a
+    RuntimeError / UnpicklingError) within 1 s of CPU, all of them within 64 MiB more memory. Every flip
+    inside tensor data is caught by the CRC."""
+    import numpy as np
+    import ember
+    good = tmp_path / "good.pt"
+    rng = np.random.default_rng(0)
+    ember.save({"w": ember.from_numpy(rng.standard_normal((64, 64)).astype(np.float32)), "b": ember.zeros(64),
+                "step": 3, "names": ["a", "b"]}, good)
+    raw = good.read_bytes()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    data_at = raw.index(np.asarray(ember.load(good)["w"].numpy()).tobytes()[:64])
+    for i, cut in enumerate(np.linspace(1, len(raw) - 1, 60).astype(int)):
+        (corpus / f"cut{i:02d}").write_bytes(raw[:cut])
+    flips = {}
+    for i, at in enumerate(rng.choice(len(raw), 60, replace=False)):
+        damaged = bytearray(raw)
+        damaged[at] ^= 0x5A
+        (corpus / f"flip{i:02d}").write_bytes(bytes(damaged))
+        flips[f"flip{i:02d}"] = data_at <= at < data_at + 64 * 64 * 4
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", CORPUS_CHILD, str(corpus)], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    for name, (outcome, cpu) in report["results"].items():
+        assert not outcome.startswith("unexpected"), (name, outcome)
+        assert cpu < CPU_LIMIT_S, (name, cpu)
+        if name.startswith("cut"):
+            assert outcome != "loaded", name
+        if flips.get(name):
+            assert outcome == "RuntimeError", name  # the zip CRC catches changed tensor bytes
+    assert report["extra_rss"] < EXTRA_MEMORY
