@@ -227,3 +227,19 @@ def test_no_progress_bars_in_logs(tmp_path):
     out, err = _Terminal(), _Terminal()
     assert _train_streams(out, err, tmp_path) == 0
     assert "epoch 1/2" in err.getvalue() and "32/32" in err.getvalue()  # tqdm's bar: 32 batches of 16
+
+
+def test_trainer_outputs_leave_no_stale_temporaries(tmp_path):
+    """metrics.json and curves.png are written as checkpoints are (atomically, beside the file), and the
+    temporaries a killed trainer left are removed by the next write."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = [f".metrics.json.{dead}.0123456789ab.tmp", f".curves.png.{dead}.0123456789ab.tmp",
+             f".checkpoint.pt.{dead}.0123456789ab.tmp"]
+    for n in stale:
+        (tmp_path / n).write_bytes(b"half")
+    code, _, _ = run("train", "mlp", "--epochs", 1, "--out", tmp_path, "--limit-train", 128, "--limit-test", 64,
+                     "--batch-size", 64, "--data-dir", DATA, "--quiet")
+    assert code == 0
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt", "curves.png", "metrics.json"]
+    assert json.loads((tmp_path / "metrics.json").read_text())["epochs"][0]["epoch"] == 1
