@@ -42,7 +42,16 @@ Loading
 resolves only an allow-list (the rebuild functions, storage types, dtypes, ``torch.Size``,
 ``torch.device``, ``collections.OrderedDict`` / ``Counter``, and ``set``/``frozenset``/``bytearray``/
 ``complex``), and REDUCE / NEWOBJ / BUILD / SETITEMS / APPENDS limited to those objects. Any other global
-is refused with ``pickle.UnpicklingError`` before anything from the file runs.
+is refused with ``pickle.UnpicklingError`` before anything from the file runs, unless the user allowed it
+with ``add_safe_globals`` / ``safe_globals`` (as in PyTorch).
+
+Loading costs what the file is worth: every allow-listed callable checks the types and sizes of its
+arguments (``set``, ``Counter``, ``torch.Size``... take containers the pickle built, never a Tensor, which
+may be a zero-stride expansion of 2**40 elements over one stored number; ``bytearray(n)`` only for n within
+the file's size); rebuilds never copy an expansion without charging every element to a per-file budget
+(``_Budget``); tuples built from shared references are weighed and hashing them is paid for; storages must
+be records of the archive with exactly the declared size; compressed records (``torch.save`` never
+compresses) are refused.
 
 ``weights_only=False`` uses the ordinary (C) unpickler, which can import and call anything the file
 names: **never use it on files you do not trust**. It still maps torch's rebuild functions to ember's,
