@@ -304,7 +304,13 @@ def _torchvision_rotate(x, angle, mode, fill):
     base[..., 0].copy_(torch.linspace(-w * 0.5 + 0.5, w * 0.5 + 0.5 - 1, steps=w))
     base[..., 1].copy_(torch.linspace(-h * 0.5 + 0.5, h * 0.5 + 0.5 - 1, steps=h).unsqueeze_(-1))
     base[..., 2].fill_(1)
-    grid = base.view(1, h * w, 3).bmm(theta.transpose(1, 2) / torch.tensor([0.5 * w, 0.5 * h])).view(1, h, w, 2)
+    r = theta[0].transpose(0, 1) / torch.tensor([0.5 * w, 0.5 * h])
+    # torchvision computes base.bmm(r). At +-90 degrees on a non-square image some products land
+    # exactly half-way between two float32 values and the grid point half-way between two
+    # pixels; then MKL's AVX-512 sgemm kernel (fused multiply-adds: the 1e-17 cos term breaks the
+    # tie) and its AVX2 kernel (products rounded first) pick different pixels, so torchvision's
+    # output there depends on the CPU. The reference uses the unfused sum, term by term.
+    grid = (base[..., 0:1] * r[0] + base[..., 1:2] * r[1] + r[2]).view(1, h, w, 2)
     xm = torch.cat((x, torch.ones(n, 1, h, w)), dim=1)
     out = torch.nn.functional.grid_sample(xm, grid.expand(n, h, w, 2), mode=mode, padding_mode="zeros",
                                           align_corners=False)
