@@ -299,6 +299,11 @@ def _buffer(t):
     return a if a.flags.c_contiguous and a.flags.writeable else np.ascontiguousarray(a)
 
 
+def _bytes(a):
+    """A contiguous array's memory as a flat uint8 view (0-d arrays included), for data that MPI only moves."""
+    return a.reshape(-1).view(np.uint8)
+
+
 def _writeback(t, buf):
     if buf is not t._data:
         t._data[...] = buf.reshape(t._data.shape)
@@ -377,9 +382,10 @@ class Work:
     """What an async_op=True call returns: wait() blocks until the operation is done (and its result is
     in the tensors), is_completed() asks without blocking."""
 
-    def __init__(self, requests=(), on_done=None):
+    def __init__(self, requests=(), on_done=None, on_error=None):
         self._requests = list(requests)
         self._on_done = on_done
+        self._on_error = on_error  # MPI error -> the exception to raise instead
         self._done = not self._requests
         self._source = -1
         if self._done and on_done is not None:
@@ -396,8 +402,13 @@ class Work:
     def wait(self, timeout=None):
         if not self._done:
             status = _State.mpi.Status()
-            for req in self._requests:
-                req.Wait(status)
+            try:
+                for req in self._requests:
+                    req.Wait(status)
+            except _State.mpi.Exception as e:
+                if self._on_error is None:
+                    raise
+                raise self._on_error(e) from None
             self._finish(status)
         return True
 
@@ -485,7 +496,7 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     root = _root(g, src, group_src, "src")
     _agree(g, _describe("broadcast", [tensor._data], f", src={root}"))
     buf = _buffer(tensor)
-    req = g._comm.Ibcast(buf.view(np.uint8).reshape(-1), root=root)
+    req = g._comm.Ibcast(_bytes(buf), root=root)
     return _done(Work([req], lambda status: _writeback(tensor, buf)), async_op)
 
 
@@ -505,7 +516,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     _agree(g, _describe("all_gather", [tensor._data]))
     src = np.ascontiguousarray(tensor._data)
     out = np.empty((g.size(),) + src.shape, src.dtype)
-    req = g._comm.Iallgather(src.view(np.uint8).reshape(-1), out.view(np.uint8).reshape(-1))
+    req = g._comm.Iallgather(_bytes(src), _bytes(out))
 
     def scatter_rows(status):
         for t, row in zip(tensor_list, out):
@@ -529,7 +540,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     _agree(g, _describe("all_gather_into_tensor", [input_tensor._data, output_tensor._data]))
     src = np.ascontiguousarray(input_tensor._data)
     out = _buffer(output_tensor)
-    req = g._comm.Iallgather(src.view(np.uint8).reshape(-1), out.view(np.uint8).reshape(-1))
+    req = g._comm.Iallgather(_bytes(src), _bytes(out))
     return _done(Work([req], lambda status: _writeback(output_tensor, out)), async_op)
 
 
@@ -568,7 +579,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     _agree(g, _describe("gather", [tensor._data], f", dst={root}"))
     src = np.ascontiguousarray(tensor._data)
     out = np.empty((g.size(),) + src.shape, src.dtype) if mine else None
-    req = g._comm.Igather(src.view(np.uint8).reshape(-1), out.view(np.uint8).reshape(-1) if mine else None,
+    req = g._comm.Igather(_bytes(src), _bytes(out) if mine else None,
                           root=root)
 
     def fill(status):
@@ -598,7 +609,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     _agree(g, _describe("scatter", [tensor._data], f", src={root}"))
     send = np.stack([np.ascontiguousarray(t._data) for t in scatter_list]) if mine else None
     buf = _buffer(tensor)
-    req = g._comm.Iscatter(send.view(np.uint8).reshape(-1) if mine else None, buf.view(np.uint8).reshape(-1),
+    req = g._comm.Iscatter(_bytes(send) if mine else None, _bytes(buf),
                            root=root)
     return _done(Work([req], lambda status: _writeback(tensor, buf)), async_op)
 
@@ -629,7 +640,7 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     _check_tensor(tensor)
     g, peer = _peer(group, dst, group_dst, "dst")
     buf = np.ascontiguousarray(tensor._data)
-    return Work([g._comm.Isend(buf.view(np.uint8).reshape(-1), dest=peer, tag=tag)], lambda status: None)
+    return Work([g._comm.Isend(_bytes(buf), dest=peer, tag=tag)], lambda status: None)
 
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
@@ -641,7 +652,7 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     else:
         g, peer = _peer(group, src, group_src, "src")
     buf = _buffer(tensor)
-    raw = buf.view(np.uint8).reshape(-1)
+    raw = _bytes(buf)
     # one byte more than expected, so that a longer message is seen as such instead of an MPI truncation
     landing = np.empty(raw.size + 1, np.uint8)
     req = g._comm.Irecv(landing, source=peer, tag=tag)
@@ -654,7 +665,11 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
         raw[...] = landing[:-1]
         _writeback(tensor, buf)
         return g._ranks[status.Get_source()]
-    return Work([req], check)
+
+    def too_long(error):
+        return RuntimeError(f"recv: the message is longer than the receiving tensor ({list(tensor.shape)}, "
+                            f"{tensor.dtype}, {raw.size} bytes) ({error})")
+    return Work([req], check, too_long)
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
@@ -704,7 +719,7 @@ def _broadcast_coalesced(tensors, src=0, group=None):
     for key in sorted(by_dtype):
         group_of = by_dtype[key]
         flat = np.concatenate([t._data.reshape(-1) for t in group_of]) if group_of else None
-        g._comm.Bcast(flat.view(np.uint8), root=root)
+        g._comm.Bcast(_bytes(flat), root=root)
         at = 0
         for t in group_of:
             n = t._data.size
