@@ -433,6 +433,15 @@ class Work:
         return []
 
 
+def _mpi_call(group, async_op, name, *args, **kwargs):
+    """MPI's blocking collective (Open MPI's tuned one: faster than the non-blocking kind for big messages),
+    or with async_op its non-blocking twin; returns the requests a Work waits for."""
+    if async_op:
+        return [getattr(group._comm, "I" + name[0].lower() + name[1:])(*args, **kwargs)]
+    getattr(group._comm, name)(*args, **kwargs)
+    return []
+
+
 def _done(work, async_op):
     if async_op:
         return work
@@ -468,8 +477,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         return None
     red = _Reduction(tensor, op, g.size())
     _agree(g, _describe("all_reduce", [tensor._data], f", {red.op.name}"))
-    req = g._comm.Iallreduce(_State.mpi.IN_PLACE, red.buf, op=red.mpi_op)
-    return _done(Work([req], lambda status: red.store()), async_op)
+    req = _mpi_call(g, async_op, "Allreduce", _State.mpi.IN_PLACE, red.buf, op=red.mpi_op)
+    return _done(Work(req, lambda status: red.store()), async_op)
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
@@ -483,8 +492,8 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     _agree(g, _describe("reduce", [tensor._data], f", {red.op.name}, dst={root}"))
     mine = g.rank() == root
     send = _State.mpi.IN_PLACE if mine else red.buf
-    req = g._comm.Ireduce(send, red.buf if mine else None, op=red.mpi_op, root=root)
-    return _done(Work([req], (lambda status: red.store()) if mine else None), async_op)
+    req = _mpi_call(g, async_op, "Reduce", send, red.buf if mine else None, op=red.mpi_op, root=root)
+    return _done(Work(req, (lambda status: red.store()) if mine else None), async_op)
 
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
@@ -496,8 +505,8 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     root = _root(g, src, group_src, "src")
     _agree(g, _describe("broadcast", [tensor._data], f", src={root}"))
     buf = _buffer(tensor)
-    req = g._comm.Ibcast(_bytes(buf), root=root)
-    return _done(Work([req], lambda status: _writeback(tensor, buf)), async_op)
+    req = _mpi_call(g, async_op, "Bcast", _bytes(buf), root=root)
+    return _done(Work(req, lambda status: _writeback(tensor, buf)), async_op)
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -516,13 +525,13 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     _agree(g, _describe("all_gather", [tensor._data]))
     src = np.ascontiguousarray(tensor._data)
     out = np.empty((g.size(),) + src.shape, src.dtype)
-    req = g._comm.Iallgather(_bytes(src), _bytes(out))
+    req = _mpi_call(g, async_op, "Allgather", _bytes(src), _bytes(out))
 
     def scatter_rows(status):
         for t, row in zip(tensor_list, out):
             t._data[...] = row
             t._version[0] += 1
-    return _done(Work([req], scatter_rows), async_op)
+    return _done(Work(req, scatter_rows), async_op)
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
@@ -540,8 +549,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     _agree(g, _describe("all_gather_into_tensor", [input_tensor._data, output_tensor._data]))
     src = np.ascontiguousarray(input_tensor._data)
     out = _buffer(output_tensor)
-    req = g._comm.Iallgather(_bytes(src), _bytes(out))
-    return _done(Work([req], lambda status: _writeback(output_tensor, out)), async_op)
+    req = _mpi_call(g, async_op, "Allgather", _bytes(src), _bytes(out))
+    return _done(Work(req, lambda status: _writeback(output_tensor, out)), async_op)
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
@@ -559,8 +568,8 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     red_out = _Reduction(output, op, n)
     _agree(g, _describe("reduce_scatter_tensor", [input._data, output._data], f", {red_in.op.name}"))
     recv = np.empty(output._data.size, red_in.buf.dtype)
-    req = g._comm.Ireduce_scatter_block(red_in.buf.reshape(-1), recv, op=red_in.mpi_op)
-    return _done(Work([req], lambda status: red_out.store(recv)), async_op)
+    req = _mpi_call(g, async_op, "Reduce_scatter_block", red_in.buf.reshape(-1), recv, op=red_in.mpi_op)
+    return _done(Work(req, lambda status: red_out.store(recv)), async_op)
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
@@ -579,14 +588,14 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     _agree(g, _describe("gather", [tensor._data], f", dst={root}"))
     src = np.ascontiguousarray(tensor._data)
     out = np.empty((g.size(),) + src.shape, src.dtype) if mine else None
-    req = g._comm.Igather(_bytes(src), _bytes(out) if mine else None,
+    req = _mpi_call(g, async_op, "Gather", _bytes(src), _bytes(out) if mine else None,
                           root=root)
 
     def fill(status):
         for t, row in zip(gather_list, out):
             t._data[...] = row
             t._version[0] += 1
-    return _done(Work([req], fill if mine else None), async_op)
+    return _done(Work(req, fill if mine else None), async_op)
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
@@ -609,16 +618,16 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     _agree(g, _describe("scatter", [tensor._data], f", src={root}"))
     send = np.stack([np.ascontiguousarray(t._data) for t in scatter_list]) if mine else None
     buf = _buffer(tensor)
-    req = g._comm.Iscatter(_bytes(send) if mine else None, _bytes(buf),
+    req = _mpi_call(g, async_op, "Scatter", _bytes(send) if mine else None, _bytes(buf),
                            root=root)
-    return _done(Work([req], lambda status: _writeback(tensor, buf)), async_op)
+    return _done(Work(req, lambda status: _writeback(tensor, buf)), async_op)
 
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     g = _group(group)
     if _skip(g):
         return None
-    return _done(Work([g._comm.Ibarrier()]), async_op)
+    return _done(Work(_mpi_call(g, async_op, "Barrier")), async_op)
 
 
 # -- point to point ----------------------------------------------------------------------------
