@@ -34,8 +34,25 @@ def _positive(text):
     return n
 
 
+_TAKES_VALUE = {"--nproc-per-node", "--nproc_per_node", "--nnodes", "--hostfile", "--master-addr", "--master_addr",
+                "--master-port", "--master_port"}
+
+
+def _split_at_script(argv):
+    """The launcher's own options, and from the script on everything that belongs to the script (argparse
+    would read the script's options too, e.g. take `--nproc` for an abbreviation of `--nproc-per-node`)."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if not token.startswith("-") or token == "-":
+            return argv[:i + 1], argv[i + 1:]
+        i += 2 if token in _TAKES_VALUE else 1
+    return argv, []
+
+
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m ember.distributed.run",
+    own, script_args = _split_at_script(list(argv))
+    p = argparse.ArgumentParser(prog="python -m ember.distributed.run", allow_abbrev=False,
                                 description="Start copies of a training script under mpiexec, one per rank.")
     p.add_argument("--nproc-per-node", "--nproc_per_node", type=_positive, default=1, dest="nproc_per_node",
                    help="processes on each machine (default 1)")
@@ -46,8 +63,8 @@ def parse_args(argv):
     p.add_argument("--master-port", "--master_port", type=int, default=29500, dest="master_port")
     p.add_argument("-m", "--module", action="store_true", help="run the script argument as a module (python -m)")
     p.add_argument("script", help="the training script (or module with -m)")
-    p.add_argument("script_args", nargs=argparse.REMAINDER)
-    args = p.parse_args(argv)
+    args = p.parse_args(own)
+    args.script_args = script_args
     if args.nnodes > 1 and not args.hostfile:
         p.error("--nnodes above 1 needs --hostfile naming the machines")
     if args.hostfile and not os.path.isfile(args.hostfile):
