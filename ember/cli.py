@@ -60,15 +60,15 @@ def _as_tensors(ds, dataset_name, limit=None):
     return ember.from_numpy(x[:, None]), ember.from_numpy(labels.astype(np.int64))
 
 
-def _loader(x, y, batch_size, shuffle, generator, resize, augment, workers):
+def _loader(x, y, batch_size, shuffle, generator, resize, augment, workers, sampler=None):
     """Batches of (images, labels). Images are resized / augmented per batch when asked."""
     from ember.utils.data import DataLoader, TensorDataset
     ds = TensorDataset(x, y)
     collate = None
     if resize or augment:
         collate = _BatchTransform(resize, augment, generator)
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=generator, num_workers=workers,
-                      collate_fn=collate)
+    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle and sampler is None, sampler=sampler,
+                      generator=generator, num_workers=workers, collate_fn=collate)
 
 
 class _BatchTransform:
@@ -230,20 +230,32 @@ def cmd_train(args):
     spec = MODELS[args.model]
     settings = _Settings(args, spec)
     _check_input_size(args.model, spec, settings.size)  # all checks before any work
+    if args.nproc > 1 and settings.batch_size % args.nproc:
+        raise CliError(f"argument --nproc: the batch size ({settings.batch_size}) must be a multiple of the "
+                       f"process count ({args.nproc})")
+    if args.nproc > 1 and not _RankRun.inside_launch():
+        return _RankRun.launch(args)
+    ranks = _RankRun(args.seed, args.threads) if args.nproc > 1 else None
     _set_threads(args.threads)
     model, optimizer, scheduler, shuffle_gen = _training_state(args.seed, spec, settings)
-    train_loader, test_loader, n_train, n_test = _training_data(args, settings, shuffle_gen)
+    train_loader, test_loader, n_train, n_test = _training_data(args, settings, shuffle_gen, ranks)
     history, start_epoch = [], 0
     if args.resume:
         history, start_epoch = _resume(args, settings, model, optimizer, scheduler, shuffle_gen)
-    os.makedirs(settings.out, exist_ok=True)
+    if ranks is None or ranks.rank == 0:
+        os.makedirs(settings.out, exist_ok=True)
     print(f"training {args.model} on {args.dataset}: {n_train} train / {n_test} test images of "
           f"{settings.size[0]}x{settings.size[1]}, {settings.optimizer} lr={settings.lr} batch={settings.batch_size}, "
-          f"{settings.epochs} epochs -> {settings.out}")
+          f"{settings.epochs} epochs -> {settings.out}" + (f" ({args.nproc} processes)" if ranks else ""))
 
-    show_progress = _progress_wanted(args.quiet)
+    show_progress = _progress_wanted(args.quiet) and (ranks is None or ranks.rank == 0)
+    trained = model if ranks is None else ranks.wrap(model)
     for epoch in range(start_epoch + 1, settings.epochs + 1):
-        record = _train_epoch(model, train_loader, optimizer, f"epoch {epoch}/{settings.epochs}", show_progress)
+        if ranks is not None:
+            ranks.sampler.set_epoch(epoch)
+        record = _train_epoch(trained, train_loader, optimizer, f"epoch {epoch}/{settings.epochs}", show_progress)
+        if ranks is not None:
+            record = ranks.combine(record)
         if scheduler is not None:
             scheduler.step()
         record["test_acc"] = _evaluate(model, test_loader)
@@ -253,7 +265,8 @@ def cmd_train(args):
         print(f"epoch {epoch:3d}/{settings.epochs}  train loss {record['train_loss']:.4f}  train acc "
               f"{record['train_acc']:.2%}  test acc {record['test_acc']:.2%}  {record['time_s']:.1f}s "
               f"({record['images_per_s']:.0f} img/s)", flush=True)
-        _save_epoch(args, settings, epoch, model, optimizer, scheduler, shuffle_gen, history)
+        if ranks is None or ranks.rank == 0:
+            _save_epoch(args, settings, epoch, model, optimizer, scheduler, shuffle_gen, history)
         if args.stop_after is not None and epoch >= args.stop_after:
             print(f"stopping after epoch {epoch} as asked; continue with --resume")
             return 0
@@ -265,20 +278,72 @@ def cmd_train(args):
     return 0
 
 
+class _RankRun:
+    """`ember train --nproc N`: the command starts N copies of itself under ember.distributed.run; in each,
+    the model trains under DistributedDataParallel on its share of every batch (the global batch stays
+    --batch-size), and rank 0 alone prints and writes the checkpoint, metrics and curves."""
+
+    @staticmethod
+    def inside_launch():
+        return "OMPI_COMM_WORLD_SIZE" in os.environ
+
+    @staticmethod
+    def launch(args):
+        import subprocess
+        cmd = [sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", str(args.nproc),
+               "-m", "ember.cli", *args.argv]
+        return subprocess.call(cmd)
+
+    def __init__(self, seed, threads):
+        import ember.distributed as dist
+        from ember.utils.data.distributed import DistributedSampler
+        dist.init_process_group("mpi")
+        self.dist, self.rank, self.world = dist, dist.get_rank(), dist.get_world_size()
+        self.seed, self.sampler_class = seed, DistributedSampler
+        self.sampler = None
+        if self.rank:
+            sys.stdout = open(os.devnull, "w")
+        if threads is None:  # as torchrun: one thread per process unless told otherwise
+            import ember
+            ember.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+
+    def make_sampler(self, n):
+        self.sampler = self.sampler_class(range(n), num_replicas=self.world, rank=self.rank, shuffle=True,
+                                          seed=self.seed)
+        return self.sampler
+
+    def wrap(self, model):
+        from ember.nn.parallel import DistributedDataParallel
+        return DistributedDataParallel(model)
+
+    def combine(self, record):
+        """Every rank saw as many images: the epoch's loss and accuracy are the ranks' means."""
+        import ember
+        means = ember.tensor([record["train_loss"], record["train_acc"]], dtype=ember.float64)
+        self.dist.all_reduce(means, op=self.dist.ReduceOp.AVG)
+        rate = ember.tensor([record["images_per_s"]], dtype=ember.float64)
+        self.dist.all_reduce(rate)
+        return dict(record, train_loss=means[0].item(), train_acc=means[1].item(),
+                    images_per_s=round(rate.item(), 1))
+
+
 def _set_threads(threads):
     if threads is not None:
         import ember
         ember.set_num_threads(threads)
 
 
-def _training_data(args, settings, shuffle_gen):
-    """Train and test loaders; a missing dataset stops here, before any training."""
+def _training_data(args, settings, shuffle_gen, ranks=None):
+    """Train and test loaders; a missing dataset stops here, before any training. With several
+    processes each rank's train loader takes its share of every batch."""
     train_ds = _dataset(args.dataset, True, args.data_dir, not args.no_download)
     test_ds = _dataset(args.dataset, False, args.data_dir, not args.no_download)
     xtr, ytr = _as_tensors(train_ds, args.dataset, args.limit_train)
     xte, yte = _as_tensors(test_ds, args.dataset, args.limit_test)
-    train_loader = _loader(xtr, ytr, settings.batch_size, True, shuffle_gen, settings.resize, args.augment,
-                           args.workers)
+    sampler = ranks.make_sampler(len(xtr)) if ranks is not None else None
+    per_rank = settings.batch_size // (ranks.world if ranks is not None else 1)
+    train_loader = _loader(xtr, ytr, per_rank, True, shuffle_gen, settings.resize, args.augment,
+                           args.workers, sampler)
     test_loader = _loader(xte, yte, max(settings.batch_size, 256), False, None, settings.resize, False, args.workers)
     return train_loader, test_loader, len(xtr), len(xte)
 
@@ -571,6 +636,8 @@ def _parser():
     t.add_argument("--seed", type=seed, default=0)
     t.add_argument("--workers", type=non_negative_int, default=0, help="DataLoader worker processes")
     t.add_argument("--threads", type=positive_int, help="threads for ember's kernels and BLAS")
+    t.add_argument("--nproc", type=positive_int, default=1,
+                   help="processes training together (DistributedDataParallel over MPI; global batch unchanged)")
     t.add_argument("--out", type=output_dir, help="output folder (default runs/MODEL-DATASET)")
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     _data_args(t)
@@ -608,7 +675,9 @@ def _data_args(p):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.fn(args)
     except CliError as e:
