@@ -184,7 +184,7 @@ def _plot(path, history):
 def cmd_train(args):
     import ember
     from ember import nn
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     spec = MODELS[args.model]
     epochs = args.epochs if args.epochs is not None else spec.epochs
     batch_size = args.batch_size or spec.batch_size
@@ -308,7 +308,7 @@ def _load_checkpoint(path):
 
 
 def _model_from_checkpoint(path):
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     ckpt = _load_checkpoint(path)
     name = ckpt["model"]
     if name not in MODELS:
@@ -380,7 +380,7 @@ def _class_names(dataset):
 
 def cmd_summary(args):
     import ember
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     spec = MODELS[args.model]
     size = tuple(args.resize) if args.resize else spec.input_size
     model = spec.build(num_classes=10, in_channels=1)
@@ -390,15 +390,18 @@ def cmd_summary(args):
 
 
 def cmd_models(args):
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     width = max(len(n) for n in MODELS)
     for name, spec in MODELS.items():
         print(f"{name:<{width}}  input {spec.input_size[0]}x{spec.input_size[1]:<4} {spec.description}")
+    # the '-d2l' names are the book's variants; torchvision's own architectures are a Python API, not zoo entries
+    print("\ntorchvision's ImageNet architectures (resnet18, vgg16, densenet121, mobilenet_v2, ...) are in "
+          "ember.vision.models")
     return 0
 
 
 def _parser():
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     p = argparse.ArgumentParser(prog="ember", description="Train and use the tutorials' networks with ember.")
     sub = p.add_subparsers(dest="command", required=True)
 

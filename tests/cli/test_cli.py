@@ -124,14 +124,14 @@ def test_summary_and_models():
     code, stdout, _ = run("summary", "lenet")
     assert code == 0 and "Total params: 61,706" in stdout
     code, stdout, _ = run("models")
-    assert code == 0 and "lenet" in stdout and "resnet18" in stdout
+    assert code == 0 and "lenet" in stdout and "resnet18-d2l" in stdout and "ember.vision.models" in stdout
 
 
 # -- bad input: clear message, non-zero exit, nothing overwritten ----------------------------
 
 def test_unknown_model_and_dataset_list_the_valid_ones():
     code, _, err = run("train", "lenett")
-    assert code == 2 and "invalid choice: 'lenett'" in err and "lenet" in err and "resnet18" in err
+    assert code == 2 and "invalid choice: 'lenett'" in err and "lenet" in err and "resnet18-d2l" in err
     code, _, err = run("train", "lenet", "--dataset", "cifar")
     assert code == 2 and "invalid choice: 'cifar'" in err and "fashion-mnist" in err
 

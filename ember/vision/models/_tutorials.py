@@ -1,6 +1,8 @@
-"""The tutorials' networks, as constructors with `num_classes` and `in_channels`.
+"""The tutorials' networks (D2L's and the course notes'), as constructors with `num_classes` and `in_channels`.
 
-Each docstring gives the input size the network is designed for. `MODELS` maps the names the
+These are the `ember` command's zoo, not torchvision's models (those are ember.vision.models): where a
+tutorial network shares a torchvision name (AlexNet, VGG-11, GoogLeNet, ResNet-18) the zoo calls it
+'<name>-d2l'. Each docstring gives the input size the network is designed for. `MODELS` maps the names the
 `ember` command uses to (constructor, input size, default training settings).
 """
 from collections import OrderedDict
@@ -285,12 +287,12 @@ MODELS = OrderedDict([
     ("lenet", ModelSpec(lenet, (28, 28), 12, 128, 0.003, optimizer="adam", init="xavier", schedule="cosine")),
     ("lenet5", ModelSpec(lenet5, (28, 28), 10, 128, 0.003, optimizer="adam", schedule="cosine")),
     ("lenet-bn", ModelSpec(lenet_bn, (28, 28), 10, 256, 1.0)),
-    ("alexnet", ModelSpec(alexnet, (224, 224), 10, 128, 0.01)),
-    ("vgg11", ModelSpec(lambda num_classes=10, in_channels=1: vgg11(num_classes, in_channels, ratio=4),
+    ("alexnet-d2l", ModelSpec(alexnet, (224, 224), 10, 128, 0.01)),
+    ("vgg11-d2l", ModelSpec(lambda num_classes=10, in_channels=1: vgg11(num_classes, in_channels, ratio=4),
                         (224, 224), 10, 128, 0.05, description="VGG-11 with channels / 4 (D2L 8.2). Input 224×224.")),
     ("nin", ModelSpec(nin, (224, 224), 10, 128, 0.1)),
-    ("googlenet", ModelSpec(googlenet, (96, 96), 10, 128, 0.1)),
-    ("resnet18", ModelSpec(resnet18, (96, 96), 10, 256, 0.05)),
+    ("googlenet-d2l", ModelSpec(googlenet, (96, 96), 10, 128, 0.1)),
+    ("resnet18-d2l", ModelSpec(resnet18, (96, 96), 10, 256, 0.05)),
     ("densenet", ModelSpec(densenet, (96, 96), 10, 256, 0.1)),
 ])
 
