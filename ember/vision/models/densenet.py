@@ -112,6 +112,8 @@ def _rename_old_keys(state_dict):
     for key, value in state_dict.items():
         match = _OLD_KEY.match(key)
         out[match.group(1) + match.group(2) if match else key] = value
+    if hasattr(state_dict, "_metadata"):
+        out._metadata = state_dict._metadata
     return out
 
 
