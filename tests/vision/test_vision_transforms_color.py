@@ -320,3 +320,17 @@ def test_random_crop_pad_if_needed_fill_and_padding_mode():
     assert any(np.array_equal(t.numpy()[0], w) for w in windows)
     edge = T.RandomCrop((3, 4), padding=(1, 0), padding_mode="edge")(img)
     assert np.asarray(edge).shape == (3, 4)
+
+
+def test_module_transforms_chain_in_nn_sequential_as_torchvisions():
+    # torchvision's transforms with a forward are torch.nn.Modules; ToTensor, Compose, Lambda and the
+    # RandomTransforms are plain classes
+    for t in (T.Normalize((0.5,), (0.5,)), T.CenterCrop(3), T.ColorJitter(0.1), T.RandomErasing(), T.GaussianBlur(3),
+              T.RandomApply([T.Grayscale()]), T.RandomGrayscale(), T.Resize(4)):
+        assert isinstance(t, ember.nn.Module), t
+    for t in (T.ToTensor(), T.Compose([]), T.Lambda(abs), T.RandomOrder([]), T.ToPILImage(), T.PILToTensor()):
+        assert not isinstance(t, ember.nn.Module), t
+    seq = ember.nn.Sequential(T.CenterCrop(4), T.Normalize((0.5,), (0.25,)))
+    x = ember.rand(1, 6, 6)
+    np.testing.assert_allclose(seq(x).numpy(), (x.numpy()[:, 1:5, 1:5] - 0.5) / 0.25, atol=1e-6)
+    assert repr(seq) == ("Sequential(\n  (0): CenterCrop(size=(4, 4))\n  (1): Normalize(mean=(0.5,), std=(0.25,))\n)")

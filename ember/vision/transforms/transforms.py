@@ -14,6 +14,7 @@ import numpy as np
 
 from ember.backend.dtypes import float32
 from ember.creation import empty, rand, randint, randperm, tensor
+from ember.nn.modules.module import Module
 from ember.tensor import Tensor
 from ember.vision.transforms import functional as F
 from ember.vision.transforms.functional import InterpolationMode, _interpolation_modes_from_int
@@ -40,11 +41,8 @@ def _uniform(low, high):
     return float(empty(1).uniform_(float(low), float(high)).item())
 
 
-class _Transform:
-    """Base: calling a transform runs its forward (as nn.Module-based torchvision transforms do)."""
-
-    def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+class _Transform(Module):
+    """Base of the transforms that are torch.nn.Modules in torchvision (so nn.Sequential can chain them)."""
 
     def __repr__(self):
         return f"{self.__class__.__name__}()"
@@ -92,6 +90,7 @@ class PILToTensor:
 
 class ConvertImageDtype(_Transform):
     def __init__(self, dtype):
+        super().__init__()
         self.dtype = dtype
 
     def forward(self, image):
@@ -119,6 +118,7 @@ class Normalize(_Transform):
     """output[c] = (input[c] - mean[c]) / std[c] for a float tensor image (..., C, H, W)."""
 
     def __init__(self, mean, std, inplace=False):
+        super().__init__()
         self.mean = mean
         self.std = std
         self.inplace = inplace
@@ -134,6 +134,7 @@ class Resize(_Transform):
     """Resize to size: an int matches the smaller edge (keeping the aspect ratio), (h, w) sets both."""
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
+        super().__init__()
         if size is not None and not isinstance(size, (int, Sequence)):
             raise TypeError(f"Size should be int or sequence. Got {type(size)}")
         if isinstance(size, Sequence) and len(size) not in (1, 2):
@@ -188,6 +189,7 @@ class CenterCrop(_Transform):
     """Crop the centre (h, w) (an int for a square); pads with 0 when the image is smaller."""
 
     def __init__(self, size):
+        super().__init__()
         self.size = _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size.")
 
     def forward(self, img):
@@ -199,6 +201,7 @@ class CenterCrop(_Transform):
 
 class Pad(_Transform):
     def __init__(self, padding, fill=0, padding_mode="constant"):
+        super().__init__()
         if not isinstance(padding, (numbers.Number, tuple, list)):
             raise TypeError("Got inappropriate padding arg")
         if not isinstance(fill, (numbers.Number, tuple, list)):
@@ -250,6 +253,7 @@ class RandomCrop(_Transform):
         return i, j, th, tw
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
+        super().__init__()
         self.size = tuple(_setup_size(size, error_msg="Please provide only two dimensions (h, w) for size."))
         self.padding = padding
         self.pad_if_needed = pad_if_needed
@@ -279,6 +283,7 @@ class RandomHorizontalFlip(_Transform):
     """Flip left-right with probability p."""
 
     def __init__(self, p=0.5):
+        super().__init__()
         self.p = p
 
     def forward(self, img):
@@ -294,6 +299,7 @@ class RandomVerticalFlip(_Transform):
     """Flip top-bottom with probability p."""
 
     def __init__(self, p=0.5):
+        super().__init__()
         self.p = p
 
     def forward(self, img):
@@ -310,6 +316,7 @@ class RandomResizedCrop(_Transform):
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
+        super().__init__()
         self.size = _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size.")
         if not isinstance(scale, Sequence):
             raise TypeError("Scale should be a sequence")
@@ -388,6 +395,7 @@ class RandomRotation(_Transform):
     """Rotate by an angle drawn uniformly from degrees (a number d means (-d, d)), counter-clockwise."""
 
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
+        super().__init__()
         if isinstance(interpolation, int):
             interpolation = _interpolation_modes_from_int(interpolation)
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
@@ -424,6 +432,7 @@ class RandomAffine(_Transform):
 
     def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation=InterpolationMode.NEAREST,
                  fill=0, center=None):
+        super().__init__()
         if isinstance(interpolation, int):
             interpolation = _interpolation_modes_from_int(interpolation)
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
@@ -493,6 +502,7 @@ class RandomAffine(_Transform):
 
 class Grayscale(_Transform):
     def __init__(self, num_output_channels=1):
+        super().__init__()
         self.num_output_channels = num_output_channels
 
     def forward(self, img):
@@ -506,6 +516,7 @@ class RandomGrayscale(_Transform):
     """Convert to grayscale (keeping the number of channels) with probability p."""
 
     def __init__(self, p=0.1):
+        super().__init__()
         self.p = p
 
     def forward(self, img):
@@ -526,6 +537,7 @@ class ColorJitter(_Transform):
     """
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        super().__init__()
         self.brightness = self._check_input(brightness, "brightness")
         self.contrast = self._check_input(contrast, "contrast")
         self.saturation = self._check_input(saturation, "saturation")
@@ -582,6 +594,7 @@ class GaussianBlur(_Transform):
     """Blur with a Gaussian kernel of the given (odd) size and a sigma drawn uniformly from (min, max)."""
 
     def __init__(self, kernel_size, sigma=(0.1, 2.0)):
+        super().__init__()
         self.kernel_size = _setup_size(kernel_size, "Kernel size should be a tuple/list of two integers")
         for ks in self.kernel_size:
             if ks <= 0 or ks % 2 == 0:
@@ -615,6 +628,7 @@ class RandomErasing(_Transform):
     channel, or 'random' for standard-normal noise)."""
 
     def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False):
+        super().__init__()
         if not isinstance(value, (numbers.Number, str, tuple, list)):
             raise TypeError("Argument value should be either a number or str or a sequence")
         if isinstance(value, str) and value != "random":
@@ -684,6 +698,7 @@ class RandomApply(_Transform):
     """Apply the list of transforms, in order, with probability p."""
 
     def __init__(self, transforms, p=0.5):
+        super().__init__()
         self.transforms = transforms
         self.p = p
 
