@@ -37,13 +37,14 @@ class TBasic(nn.Module):
 class TBottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, cin, c, stride, down):
+    def __init__(self, cin, c, stride, down, groups=1, base_width=64):
         super().__init__()
-        self.conv1 = nn.Conv2d(cin, c, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c)
-        self.conv3 = nn.Conv2d(c, c * 4, 1, bias=False)
+        width = int(c * (base_width / 64.0)) * groups
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride, 1, groups=groups, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, c * 4, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(c * 4)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = down
@@ -56,8 +57,9 @@ class TBottleneck(nn.Module):
 
 
 class TResNet(nn.Module):
-    def __init__(self, block, layers, num_classes=1000):
+    def __init__(self, block, layers, num_classes=1000, groups=1, width_per_group=64):
         super().__init__()
+        wide = {} if block is TBasic else dict(groups=groups, base_width=width_per_group)
         self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
@@ -69,9 +71,9 @@ class TResNet(nn.Module):
             if stride != 1 or cin != c * block.expansion:
                 down = nn.Sequential(nn.Conv2d(cin, c * block.expansion, 1, stride, bias=False),
                                      nn.BatchNorm2d(c * block.expansion))
-            blocks = [block(cin, c, stride, down)]
+            blocks = [block(cin, c, stride, down, **wide)]
             cin = c * block.expansion
-            blocks += [block(cin, c, 1, None) for _ in range(1, n)]
+            blocks += [block(cin, c, 1, None, **wide) for _ in range(1, n)]
             setattr(self, f"layer{i + 1}", nn.Sequential(*blocks))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512 * block.expansion, num_classes)
@@ -248,6 +250,12 @@ TWINS = {
     "resnet34": lambda **k: TResNet(TBasic, [3, 4, 6, 3], **k),
     "resnet50": lambda **k: TResNet(TBottleneck, [3, 4, 6, 3], **k),
     "resnet101": lambda **k: TResNet(TBottleneck, [3, 4, 23, 3], **k),
+    "resnet152": lambda **k: TResNet(TBottleneck, [3, 8, 36, 3], **k),
+    "resnext50_32x4d": lambda **k: TResNet(TBottleneck, [3, 4, 6, 3], groups=32, width_per_group=4, **k),
+    "resnext101_32x8d": lambda **k: TResNet(TBottleneck, [3, 4, 23, 3], groups=32, width_per_group=8, **k),
+    "resnext101_64x4d": lambda **k: TResNet(TBottleneck, [3, 4, 23, 3], groups=64, width_per_group=4, **k),
+    "wide_resnet50_2": lambda **k: TResNet(TBottleneck, [3, 4, 6, 3], width_per_group=128, **k),
+    "wide_resnet101_2": lambda **k: TResNet(TBottleneck, [3, 4, 23, 3], width_per_group=128, **k),
     **{name: (lambda cfg: lambda **k: TVGG(cfg, False, **k))(cfg) for name, cfg in VGG_CFGS.items()},
     **{name + "_bn": (lambda cfg: lambda **k: TVGG(cfg, True, **k))(cfg) for name, cfg in VGG_CFGS.items()},
     "squeezenet1_0": lambda **k: TSqueeze("1_0", **k),
@@ -264,6 +272,14 @@ PARAMS = {"resnet18": 11689512, "resnet34": 21797672, "resnet50": 25557032, "res
           "densenet121": 7978856, "squeezenet1_0": 1248424, "squeezenet1_1": 1235496, "mobilenet_v2": 3504872,
           "alexnet": 61100840}
 VGGS = [n for n in PARAMS if n.startswith("vgg")]
+# the deeper/wider ResNets: checked through their torch twins (on the meta device: no memory, no init) and the
+# arguments ember's builders pass to the ResNet class verified above
+BIG_RESNETS = {"resnet152": (60192808, [3, 8, 36, 3], {}),
+               "resnext101_32x8d": (88791336, [3, 4, 23, 3], dict(groups=32, width_per_group=8)),
+               "resnext101_64x4d": (83455272, [3, 4, 23, 3], dict(groups=64, width_per_group=4)),
+               "wide_resnet50_2": (68883240, [3, 4, 6, 3], dict(width_per_group=128)),
+               "wide_resnet101_2": (126886696, [3, 4, 23, 3], dict(width_per_group=128))}
+PARAMS["resnext50_32x4d"] = 25028904
 
 
 def _shapes(sd):
@@ -310,7 +326,8 @@ def _randomise_bn(t, seed=0):
             m.bias.data.copy_(torch.randn(m.num_features, generator=g) * 0.1)
 
 
-@pytest.mark.parametrize("name,size", [("resnet18", 64), ("resnet50", 64), ("densenet121", 64),
+@pytest.mark.parametrize("name,size", [("resnet18", 64), ("resnet50", 64), ("resnext50_32x4d", 32),
+                                       ("densenet121", 64),
                                        ("squeezenet1_0", 48), ("squeezenet1_1", 48), ("mobilenet_v2", 64),
                                        ("alexnet", 80), ("vgg11_bn", 32)])
 def test_outputs_match_torch_with_the_same_weights(name, size):
@@ -386,7 +403,7 @@ def test_weights_enums_registry_and_names():
     assert models.get_weight("ResNet18_Weights.IMAGENET1K_V1") is models.ResNet18_Weights.IMAGENET1K_V1
     assert models.ResNet18_Weights.verify("DEFAULT") is models.ResNet18_Weights.IMAGENET1K_V1
     assert models.ResNet18_Weights.verify("ResNet18_Weights.IMAGENET1K_V1") is models.ResNet18_Weights.IMAGENET1K_V1
-    assert models.list_models(include="resnet*") == ["resnet101", "resnet18", "resnet34", "resnet50"]
+    assert models.list_models(include="resnet*") == ["resnet101", "resnet152", "resnet18", "resnet34", "resnet50"]
     assert "vgg16_bn" in models.list_models(exclude="resnet*") and "resnet18" not in models.list_models(exclude="res*")
     assert isinstance(models.get_model("squeezenet1_1", num_classes=3), models.SqueezeNet)
     cats = models.ResNet18_Weights.DEFAULT.meta["categories"]
@@ -497,3 +514,19 @@ def test_batchnorm_state_dict_without_version_metadata_loads_as_torch():
     assert str(nn.BatchNorm2d(3).load_state_dict(sd)) == "<All keys matched successfully>"
     esd = OrderedDict((k, ember.tensor(v.numpy())) for k, v in sd.items())
     assert str(ember.nn.BatchNorm2d(3).load_state_dict(esd)) == "<All keys matched successfully>"
+
+
+@pytest.mark.parametrize("name", list(BIG_RESNETS))
+def test_deeper_and_wider_resnets(name, monkeypatch):
+    count, layers, extra = BIG_RESNETS[name]
+    with torch.device("meta"):
+        t = TWINS[name]()
+    assert sum(p.numel() for p in t.parameters()) == count == models.get_model_weights(name).DEFAULT.meta["num_params"]
+    seen = {}
+    monkeypatch.setattr(models.resnet, "_resnet", lambda block, layers, weights, progress, **kw: seen.update(
+        block=block, layers=layers, kw=kw))
+    getattr(models, name)(num_classes=3)
+    assert seen == {"block": models.resnet.Bottleneck, "layers": layers, "kw": dict(num_classes=3, **extra)}
+    if extra.get("groups"):
+        with pytest.raises(ValueError, match="The parameter 'groups' expected value"):
+            getattr(models.resnet, name).__wrapped__(groups=1)

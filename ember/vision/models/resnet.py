@@ -6,7 +6,10 @@ from ember.vision.models._api import (WeightsEnum, Weights, _builder, _classific
                                       _load_weights, _ovewrite_named_param)
 
 __all__ = ["ResNet", "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights", "ResNet101_Weights",
-           "resnet18", "resnet34", "resnet50", "resnet101"]
+           "ResNet152_Weights", "ResNeXt50_32X4D_Weights", "ResNeXt101_32X8D_Weights", "ResNeXt101_64X4D_Weights",
+           "Wide_ResNet50_2_Weights", "Wide_ResNet101_2_Weights", "resnet18", "resnet34", "resnet50", "resnet101",
+           "resnet152", "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2",
+           "wide_resnet101_2"]
 
 
 def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1):
@@ -161,7 +164,16 @@ def _resnet(block, layers, weights, progress, **kwargs):
 
 
 _V1 = dict(recipe="https://github.com/pytorch/vision/tree/main/references/classification#resnet")
-_V2 = dict(recipe="https://github.com/pytorch/pytorch/blob/main/docs/source/notes/recipes.md")
+_V2 = dict(recipe="https://github.com/pytorch/vision/issues/3995#new-recipe")
+
+
+def _v1_v2(stem_v1, stem_v2, num_params):
+    """The two ImageNet weights torchvision ships for the deeper ResNets: the paper's recipe and its newer one."""
+    v1 = Weights(url=f"https://download.pytorch.org/models/{stem_v1}.pth", transforms=_classification(crop_size=224),
+                 meta=_imagenet_meta(num_params, **_V1))
+    v2 = Weights(url=f"https://download.pytorch.org/models/{stem_v2}.pth",
+                 transforms=_classification(crop_size=224, resize_size=232), meta=_imagenet_meta(num_params, **_V2))
+    return v1, v2
 
 
 class ResNet18_Weights(WeightsEnum):
@@ -219,4 +231,86 @@ def resnet50(*, weights=None, progress=True, **kwargs):
 def resnet101(*, weights=None, progress=True, **kwargs):
     """ResNet-101 (torchvision's, bottleneck v1.5)."""
     weights = ResNet101_Weights.verify(weights)
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
+
+
+class ResNet152_Weights(WeightsEnum):
+    IMAGENET1K_V1, IMAGENET1K_V2 = _v1_v2("resnet152-394f9c45", "resnet152-f82ba261", 60192808)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt50_32X4D_Weights(WeightsEnum):
+    IMAGENET1K_V1, IMAGENET1K_V2 = _v1_v2("resnext50_32x4d-7cdf4587", "resnext50_32x4d-1a0047aa", 25028904)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_32X8D_Weights(WeightsEnum):
+    IMAGENET1K_V1, IMAGENET1K_V2 = _v1_v2("resnext101_32x8d-8ba56ff5", "resnext101_32x8d-110c445d", 88791336)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_64X4D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(url="https://download.pytorch.org/models/resnext101_64x4d-173b62eb.pth",
+                            transforms=_classification(crop_size=224, resize_size=232),
+                            meta=_imagenet_meta(83455272, **_V2))
+    DEFAULT = IMAGENET1K_V1
+
+
+class Wide_ResNet50_2_Weights(WeightsEnum):
+    IMAGENET1K_V1, IMAGENET1K_V2 = _v1_v2("wide_resnet50_2-95faca4d", "wide_resnet50_2-9ba9bcbe", 68883240)
+    DEFAULT = IMAGENET1K_V2
+
+
+class Wide_ResNet101_2_Weights(WeightsEnum):
+    IMAGENET1K_V1, IMAGENET1K_V2 = _v1_v2("wide_resnet101_2-32ee1156", "wide_resnet101_2-d733dc28", 126886696)
+    DEFAULT = IMAGENET1K_V2
+
+
+@_builder(ResNet152_Weights)
+def resnet152(*, weights=None, progress=True, **kwargs):
+    """ResNet-152 (torchvision's, bottleneck v1.5)."""
+    weights = ResNet152_Weights.verify(weights)
+    return _resnet(Bottleneck, [3, 8, 36, 3], weights, progress, **kwargs)
+
+
+@_builder(ResNeXt50_32X4D_Weights)
+def resnext50_32x4d(*, weights=None, progress=True, **kwargs):
+    """ResNeXt-50 32x4d from "Aggregated Residual Transformation for Deep Neural Networks"."""
+    weights = ResNeXt50_32X4D_Weights.verify(weights)
+    _ovewrite_named_param(kwargs, "groups", 32)
+    _ovewrite_named_param(kwargs, "width_per_group", 4)
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
+
+
+@_builder(ResNeXt101_32X8D_Weights)
+def resnext101_32x8d(*, weights=None, progress=True, **kwargs):
+    """ResNeXt-101 32x8d."""
+    weights = ResNeXt101_32X8D_Weights.verify(weights)
+    _ovewrite_named_param(kwargs, "groups", 32)
+    _ovewrite_named_param(kwargs, "width_per_group", 8)
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
+
+
+@_builder(ResNeXt101_64X4D_Weights)
+def resnext101_64x4d(*, weights=None, progress=True, **kwargs):
+    """ResNeXt-101 64x4d."""
+    weights = ResNeXt101_64X4D_Weights.verify(weights)
+    _ovewrite_named_param(kwargs, "groups", 64)
+    _ovewrite_named_param(kwargs, "width_per_group", 4)
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
+
+
+@_builder(Wide_ResNet50_2_Weights)
+def wide_resnet50_2(*, weights=None, progress=True, **kwargs):
+    """Wide ResNet-50-2 from "Wide Residual Networks": bottlenecks twice as wide."""
+    weights = Wide_ResNet50_2_Weights.verify(weights)
+    _ovewrite_named_param(kwargs, "width_per_group", 64 * 2)
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
+
+
+@_builder(Wide_ResNet101_2_Weights)
+def wide_resnet101_2(*, weights=None, progress=True, **kwargs):
+    """Wide ResNet-101-2."""
+    weights = Wide_ResNet101_2_Weights.verify(weights)
+    _ovewrite_named_param(kwargs, "width_per_group", 64 * 2)
     return _resnet(Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
