@@ -410,6 +410,11 @@ def test_weights_enums_registry_and_names():
     assert (cats[0], cats[207], cats[281], cats[999]) == ("tench", "golden retriever", "tabby", "toilet tissue")
     with pytest.raises(ValueError, match="Unknown model nope"):
         models.get_model("nope")
+    assert models.get_model_weights(models.densenet121) is models.DenseNet121_Weights
+    with pytest.raises(ValueError, match="The WeightsEnum class for the specific method couldn't be retrieved"):
+        models.get_model_weights(len)
+    with pytest.raises(ValueError, match="Invalid weight name provided: 'ResNet18_Weights'."):
+        models.get_weight("ResNet18_Weights")
     with pytest.raises(TypeError, match="expected ResNet18_Weights but received ResNet34_Weights"):
         models.resnet18(weights=models.ResNet34_Weights.DEFAULT)
     with pytest.raises(KeyError):

@@ -195,7 +195,8 @@ def get_model_weights(name):
     model = get_model_builder(name) if isinstance(name, str) else name
     enum = getattr(model, "_weights_enum", None)
     if enum is None:
-        raise ValueError(f"The weight enum for the specific method couldn't be retrieved.")
+        raise ValueError("The WeightsEnum class for the specific method couldn't be retrieved. Make sure the typing "
+                         "info is correct.")
     return enum
 
 
