@@ -24,7 +24,6 @@ __all__ = [
     "Pad", "Lambda", "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop",
     "RandomRotation", "RandomAffine", "Grayscale", "InterpolationMode",
     "ColorJitter", "GaussianBlur", "RandomErasing", "RandomApply", "RandomChoice", "RandomOrder", "RandomGrayscale",
-    "RandomTransforms",
 ]
 
 
