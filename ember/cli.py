@@ -308,9 +308,9 @@ def _load_checkpoint(path):
 
 
 def _model_from_checkpoint(path):
-    from ember.vision.models._tutorials import MODELS
+    from ember.vision.models._tutorials import MODELS, RENAMED
     ckpt = _load_checkpoint(path)
-    name = ckpt["model"]
+    name = RENAMED.get(ckpt["model"], ckpt["model"])  # checkpoints written before the zoo's '-d2l' names
     if name not in MODELS:
         raise CliError(f"{path} was trained with model '{name}', which this ember does not know")
     model = MODELS[name].build(num_classes=10, in_channels=1)

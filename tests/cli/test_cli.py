@@ -173,3 +173,14 @@ def test_console_script_runs():
         pytest.skip("the ember console script is installed by `pip install -e .`")
     result = subprocess.run([str(exe), "models"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "lenet" in result.stdout
+
+
+def test_checkpoint_with_a_pre_d2l_zoo_name_still_loads(tmp_path):
+    # the zoo's 'resnet18' became 'resnet18-d2l' when ember.vision.models.resnet18 became torchvision's
+    from ember.vision.models import _tutorials
+    net = _tutorials.MODELS["resnet18-d2l"].build(num_classes=10, in_channels=1)
+    path = tmp_path / "old.pt"
+    ember.save({"format": "ember-checkpoint-1", "model": "resnet18", "state_dict": net.state_dict()}, path)
+    model, ckpt = cli._model_from_checkpoint(str(path))
+    assert isinstance(model, ember.nn.Sequential) and ckpt["model"] == "resnet18"
+    np.testing.assert_array_equal(model[0][0].weight.detach().numpy(), net[0][0].weight.detach().numpy())

@@ -297,6 +297,10 @@ MODELS = OrderedDict([
 ])
 
 
+# zoo names before torchvision's architectures took these names in ember.vision.models (old checkpoints)
+RENAMED = {"alexnet": "alexnet-d2l", "vgg11": "vgg11-d2l", "googlenet": "googlenet-d2l", "resnet18": "resnet18-d2l"}
+
+
 def get_model(name, num_classes=10, in_channels=1):
     try:
         spec = MODELS[name]
