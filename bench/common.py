@@ -2,7 +2,7 @@
 the model zoo for either library, and identical initial weights for both.
 
 Nothing here imports ember or torch at module level: a child process measuring torch must never load ember
-(and the other way round).  `zoo(lib)` gives ember.vision.models for ember, and for torch the *same source
+(and the other way round).  `zoo(lib)` gives ember.vision.models._tutorials for ember, and for torch the *same source
 file* executed with its `ember` imports pointed at torch (the trick of tests/vision/test_models.py), so both
 libraries build exactly the same architecture.
 
@@ -140,7 +140,7 @@ def build(lib, name, init="default", seed=0):
 
 
 def accuracy(lib, model, X, Y, bs=1000):
-    """Test accuracy (eval mode, no_grad), as in /work/shared/bench/torch_baselines.py."""
+    """Test accuracy (eval mode, no_grad), as in ../shared/bench/torch_baselines.py."""
     model.eval()
     correct = 0
     with lib.no_grad():
