@@ -2,7 +2,7 @@
 the model zoo for either library, and identical initial weights for both.
 
 Nothing here imports ember or torch at module level: a child process measuring torch must never load ember
-(and the other way round).  `zoo(lib)` gives ember.vision.models for ember, and for torch the *same source
+(and the other way round).  `zoo(lib)` gives ember.vision.models._tutorials for ember, and for torch the *same source
 file* executed with its `ember` imports pointed at torch (the trick of tests/vision/test_models.py), so both
 libraries build exactly the same architecture.
 
@@ -75,18 +75,18 @@ def mnist_float(quick=False):
 
 # ------------------------------------------------------------------ models
 def zoo(lib):
-    """The model zoo built with `lib`: ember.vision.models, or its source executed against torch."""
+    """The tutorials' model zoo built with `lib`: ember.vision.models._tutorials, or its source executed against torch."""
     if lib.__name__ == "ember":
-        from ember.vision import models
-        return models
-    path = os.path.join(ROOT, "ember", "vision", "models", "__init__.py")
+        from ember.vision.models import _tutorials
+        return _tutorials
+    path = os.path.join(ROOT, "ember", "vision", "models", "_tutorials.py")
     with open(path) as f:
         src = f.read()
     src = src.replace("from ember import nn", f"from {lib.__name__} import nn")
     src = src.replace("from ember.nn import functional as F", f"from {lib.__name__}.nn import functional as F")
     src = src.replace("from ember.ops.shape import cat", f"from {lib.__name__} import cat")
     if "ember" in src.split('"""', 2)[2].split("class ModelSpec")[0]:
-        raise RuntimeError("unmapped ember import in ember/vision/models/__init__.py")
+        raise RuntimeError("unmapped ember import in ember/vision/models/_tutorials.py")
     mod = types.ModuleType(f"{lib.__name__}_twin_models")
     exec(compile(src, path, "exec"), mod.__dict__)
     return mod

@@ -226,7 +226,7 @@ class _Settings:
 
 
 def cmd_train(args):
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     spec = MODELS[args.model]
     settings = _Settings(args, spec)
     _check_input_size(args.model, spec, settings.size)  # all checks before any work
@@ -495,9 +495,9 @@ def _load_checkpoint(path):
 
 
 def _model_from_checkpoint(path):
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS, RENAMED
     ckpt = _load_checkpoint(path)
-    name = ckpt["model"]
+    name = RENAMED.get(ckpt["model"], ckpt["model"])  # checkpoints written before the zoo's '-d2l' names
     if name not in MODELS:
         raise CliError(f"{path} was trained with model '{name}', which this ember does not know")
     model = MODELS[name].build(num_classes=10, in_channels=1)
@@ -597,7 +597,7 @@ def _class_names(dataset):
 
 def cmd_summary(args):
     import ember
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     spec = MODELS[args.model]
     size = tuple(args.resize) if args.resize else spec.input_size
     _check_input_size(args.model, spec, size)
@@ -608,15 +608,18 @@ def cmd_summary(args):
 
 
 def cmd_models(args):
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     width = max(len(n) for n in MODELS)
     for name, spec in MODELS.items():
         print(f"{name:<{width}}  input {spec.input_size[0]}x{spec.input_size[1]:<4} {spec.description}")
+    # the '-d2l' names are the book's variants; torchvision's own architectures are a Python API, not zoo entries
+    print("\ntorchvision's ImageNet architectures (resnet18, vgg16, densenet121, mobilenet_v2, ...) are in "
+          "ember.vision.models")
     return 0
 
 
 def _parser():
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     p = OneLineParser(prog="ember", description="Train and use the tutorials' networks with ember.")
     sub = p.add_subparsers(dest="command", required=True)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Peak RSS of three AlexNet training steps at batch 16 with Adam (bench group `memory`).
 
-The tutorial's AlexNet (ember.vision.models.alexnet; torch: the same source built with torch) with the
+The tutorial's AlexNet (ember.vision.models._tutorials.alexnet; torch: the same source built with torch) with the
 library's own default initialisation, Adam lr 1e-4, CrossEntropyLoss, one seeded batch of 16 1x224x224
 images.  Whole process: interpreter, library import, model, Adam state, activations and gradients.
 

@@ -10,7 +10,7 @@ As sections b-d of ../shared/bench/torch_baselines.py: the data is loaded once a
   DNN 784-512-256-128-64-10 ReLU           SGD lr 0.01 momentum 0.5, batch 64
   LeNet (D2L: sigmoid, avg-pool, xavier)   SGD lr 0.9, batch 256
 
-Models from ember.vision.models (torch: the same source built with torch), the same NumPy-drawn initial
+Models from ember.vision.models._tutorials (torch: the same source built with torch), the same NumPy-drawn initial
 weights in both libraries.  Every call starts again from those weights with a fresh optimizer, so each timed
 call is "epoch 1" and both libraries train on the same data in the same order; the report adds the test
 accuracy (10k test images) and last batch loss after the epoch (ember / torch), which should be close.

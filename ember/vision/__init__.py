@@ -12,9 +12,9 @@ from ember.vision import datasets, transforms  # noqa: F401
 def __getattr__(name):
     # ember.vision.models (torchvision.models' architectures) is its own subpackage: `ember.vision.models`
     # works like `torchvision.models` without `import ember.vision` importing it eagerly.
-    if name == "models":
+    if name in ("models", "io", "utils"):
         import importlib
-        return importlib.import_module("ember.vision.models")
+        return importlib.import_module(f"ember.vision.{name}")
     raise AttributeError(f"module 'ember.vision' has no attribute {name!r}")
 
 

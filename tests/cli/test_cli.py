@@ -150,14 +150,14 @@ def test_summary_and_models():
     code, stdout, _ = run("summary", "lenet")
     assert code == 0 and "Total params: 61,706" in stdout
     code, stdout, _ = run("models")
-    assert code == 0 and "lenet" in stdout and "resnet18" in stdout
+    assert code == 0 and "lenet" in stdout and "resnet18-d2l" in stdout and "ember.vision.models" in stdout
 
 
 # -- bad input: clear message, non-zero exit, nothing overwritten ----------------------------
 
 def test_unknown_model_and_dataset_list_the_valid_ones():
     code, _, err = run("train", "lenett")
-    assert code == 2 and "invalid choice: 'lenett'" in err and "lenet" in err and "resnet18" in err
+    assert code == 2 and "invalid choice: 'lenett'" in err and "lenet" in err and "resnet18-d2l" in err
     code, _, err = run("train", "lenet", "--dataset", "cifar")
     assert code == 2 and "invalid choice: 'cifar'" in err and "fashion-mnist" in err
 
@@ -243,3 +243,14 @@ def test_trainer_outputs_leave_no_stale_temporaries(tmp_path):
     assert code == 0
     assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt", "curves.png", "metrics.json"]
     assert json.loads((tmp_path / "metrics.json").read_text())["epochs"][0]["epoch"] == 1
+
+
+def test_checkpoint_with_a_pre_d2l_zoo_name_still_loads(tmp_path):
+    # the zoo's 'resnet18' became 'resnet18-d2l' when ember.vision.models.resnet18 became torchvision's
+    from ember.vision.models import _tutorials
+    net = _tutorials.MODELS["resnet18-d2l"].build(num_classes=10, in_channels=1)
+    path = tmp_path / "old.pt"
+    ember.save({"format": "ember-checkpoint-1", "model": "resnet18", "state_dict": net.state_dict()}, path)
+    model, ckpt = cli._model_from_checkpoint(str(path))
+    assert isinstance(model, ember.nn.Sequential) and ckpt["model"] == "resnet18"
+    np.testing.assert_array_equal(model[0][0].weight.detach().numpy(), net[0][0].weight.detach().numpy())

@@ -100,12 +100,12 @@ def test_summary_refuses_sizes_the_model_cannot_take():
     assert_refused(code, stderr, "argument --resize", "lenet cannot take 2x2", "28x28")
     code, _, stderr = run("summary", "lenet", "--resize", -4, -4)
     assert_refused(code, stderr, "argument --resize", "'-4'")
-    code, stdout, _ = run("summary", "resnet18", "--resize", 64, 64)  # an adaptive pool takes other sizes
+    code, stdout, _ = run("summary", "resnet18-d2l", "--resize", 64, 64)  # an adaptive pool takes other sizes
     assert code == 0 and "Total params" in stdout
 
 
 def test_input_size_message_says_which_sizes_work():
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     with pytest.raises(cli.CliError, match=r"mlp cannot take 30x30 images: it needs inputs of at most 28x28"):
         cli._check_input_size("mlp", MODELS["mlp"], (30, 30))
     with pytest.raises(cli.CliError, match=r"lenet cannot take 40x33 images: it needs inputs of at most 31x31"):
@@ -118,7 +118,7 @@ def test_input_size_message_says_which_sizes_work():
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    from ember.vision.models import MODELS
+    from ember.vision.models._tutorials import MODELS
     path = tmp_path_factory.mktemp("ck") / "checkpoint.pt"
     model = MODELS["mlp"].build(num_classes=10, in_channels=1)
     ember.save({"format": "ember-checkpoint-1", "model": "mlp", "dataset": "mnist", "input_size": [28, 28],

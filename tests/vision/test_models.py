@@ -1,6 +1,6 @@
 """The model zoo against PyTorch: the same source built with torch must give the same architecture.
 
-ember/vision/models/__init__.py is executed a second time with its `ember` imports pointed at torch,
+ember/vision/models/_tutorials.py (the `ember` command's zoo) is executed a second time with its `ember` imports pointed at torch,
 so each network is compared with its exact PyTorch twin: state_dict keys and shapes, parameter
 counts, output shapes, and outputs for identical weights.
 """
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import ember
-from ember.vision import models
+from ember.vision.models import _tutorials as models
 
 SOURCE = pathlib.Path(models.__file__).read_text()
 
@@ -65,8 +65,8 @@ def test_outputs_match_torch_with_the_same_weights(name):
 def test_vgg11_ratio_and_registry():
     e, t = models.vgg11(ratio=4), TWIN.vgg11(ratio=4)
     assert repr(e) == repr(t)
-    assert set(models.MODELS) >= {"softmax", "mlp", "dnn", "lenet", "lenet5", "lenet-bn", "alexnet", "vgg11",
-                                  "nin", "googlenet", "resnet18", "densenet"}
+    assert set(models.MODELS) >= {"softmax", "mlp", "dnn", "lenet", "lenet5", "lenet-bn", "alexnet-d2l", "vgg11-d2l",
+                                  "nin", "googlenet-d2l", "resnet18-d2l", "densenet"}
     with pytest.raises(ValueError, match="unknown model 'nope'.*lenet"):
         models.get_model("nope")
 

@@ -70,7 +70,9 @@ class _BatchNorm(Module):
                               error_msgs):
         # checkpoints from before num_batches_tracked existed load with it as 0
         key = prefix + "num_batches_tracked"
-        if self.track_running_stats and key not in state_dict and local_metadata.get("version", 2) < 2:
+        # (as torch: a state_dict without version metadata, e.g. a hand-built dict or a 2017 file, counts as old)
+        version = local_metadata.get("version", None)
+        if self.track_running_stats and key not in state_dict and (version is None or version < 2):
             state_dict[key] = tensor(0, dtype=dtypes.int64)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                                       error_msgs)

@@ -174,3 +174,37 @@ def to_grayscale(img, num_output_channels):
         arr = np.array(img.convert("L"), dtype=np.uint8)
         return _fromarray(np.dstack([arr, arr, arr]), "RGB")
     raise ValueError("num_output_channels should be either 1 or 3")
+
+
+def adjust_brightness(img, brightness_factor):
+    _check(img)
+    from PIL import ImageEnhance
+    return ImageEnhance.Brightness(img).enhance(brightness_factor)
+
+
+def adjust_contrast(img, contrast_factor):
+    _check(img)
+    from PIL import ImageEnhance
+    return ImageEnhance.Contrast(img).enhance(contrast_factor)
+
+
+def adjust_saturation(img, saturation_factor):
+    _check(img)
+    from PIL import ImageEnhance
+    return ImageEnhance.Color(img).enhance(saturation_factor)
+
+
+def adjust_hue(img, hue_factor):
+    if not (-0.5 <= hue_factor <= 0.5):
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    _check(img)
+    Image = require_pil()
+    input_mode = img.mode
+    if input_mode in {"L", "1", "I", "F"}:
+        return img
+    h, s, v = img.convert("HSV").split()
+    np_h = np.array(h, dtype=np.uint8)
+    # uint8 addition wraps around, which is the rotation of the hue circle
+    np_h += np.array(np.int32(hue_factor * 255)).astype(np.uint8)
+    h = Image.fromarray(np_h, "L")
+    return Image.merge("HSV", (h, s, v)).convert(input_mode)

@@ -238,9 +238,17 @@ def _affine_grid(theta, w, h, ow, oh, dtype):
     ys = np.linspace(-oh * 0.5 + d, oh * 0.5 + d - 1, num=oh, dtype=dtype)[:, None]
     theta = np.asarray(theta, dtype=dtype).reshape(2, 3)
     r = theta.T / np.array([0.5 * w, 0.5 * h], dtype=dtype)
-    # [x, y, 1] @ r term by term in torch's order (a BLAS matmul may round differently at half-way pixels)
-    gx = xs * r[0, 0] + ys * r[1, 0] + r[2, 0]
-    gy = xs * r[0, 1] + ys * r[1, 1] + r[2, 1]
+    # [x, y, 1] @ r rounded as torch's bmm (MKL) rounds it - a chain of fused multiply-adds, one rounding to
+    # float32 per step - which decides the nearest pixel where a rotation lands exactly half-way. Products of
+    # float32 values are exact in long double, so each step below is one rounding of the exact FMA result.
+    wide = np.longdouble
+
+    def fma_chain(col):
+        acc = (xs.astype(wide) * wide(r[0, col])).astype(dtype)
+        acc = (ys.astype(wide) * wide(r[1, col]) + acc.astype(wide)).astype(dtype)
+        return (wide(r[2, col]) + acc.astype(wide)).astype(dtype)
+
+    gx, gy = fma_chain(0), fma_chain(1)
     grid = np.stack(np.broadcast_arrays(gx, gy), axis=-1)
     # grid_sample's unnormalization with align_corners=False
     ix = ((grid[..., 0] + 1) * w - 1) / 2
@@ -412,5 +420,155 @@ def convert_image_dtype(image, dtype):
     return _wrap(a.astype(tnp) * factor)
 
 
+# -- colour adjustments, blur, erasing (torchvision's formulas, in float32 like torch) ----------------------
+
+def _assert_channels(img, permitted):
+    c = get_dimensions(img)[0]
+    if c not in permitted:
+        raise TypeError(f"Input image tensor permitted channel values are {permitted}, but found {c}")
+
+
+def _max_value(np_dtype):
+    return 1.0 if np.issubdtype(np_dtype, np.floating) else float(np.iinfo(np_dtype).max)
+
+
+def _float(a):
+    return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float32)
+
+
+def _blend(a, b, ratio):
+    """ratio * a + (1 - ratio) * b, clamped to the dtype's range and cast back (truncating) to a's dtype."""
+    ratio = float(ratio)
+    af, bf = _float(a), _float(b)
+    out = af * af.dtype.type(ratio) + bf * af.dtype.type(1.0 - ratio)
+    return np.clip(out, 0, _max_value(a.dtype)).astype(a.dtype)
+
+
+def _gray(a):
+    r, g, b = (_float(a)[..., i, :, :] for i in range(3))
+    gray = (0.2989 * r + 0.587 * g + 0.114 * b).astype(_float(a).dtype)
+    return gray.astype(a.dtype)[..., None, :, :]
+
+
+def adjust_brightness(img, brightness_factor):
+    if brightness_factor < 0:
+        raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
+    _assert_image_tensor(img)
+    _assert_channels(img, [1, 3])
+    a = _array(img)
+    return _wrap(_blend(a, np.zeros_like(a), brightness_factor))
+
+
+def adjust_contrast(img, contrast_factor):
+    if contrast_factor < 0:
+        raise ValueError(f"contrast_factor ({contrast_factor}) is not non-negative.")
+    _assert_image_tensor(img)
+    _assert_channels(img, [3, 1])
+    a = _array(img)
+    gray = _gray(a) if get_dimensions(img)[0] == 3 else a
+    mean = _float(gray).mean(axis=(-3, -2, -1), keepdims=True, dtype=np.float64).astype(_float(a).dtype)
+    return _wrap(_blend(a, mean, contrast_factor))
+
+
+def adjust_saturation(img, saturation_factor):
+    if saturation_factor < 0:
+        raise ValueError(f"saturation_factor ({saturation_factor}) is not non-negative.")
+    _assert_image_tensor(img)
+    _assert_channels(img, [1, 3])
+    if get_dimensions(img)[0] == 1:  # as PIL: a gray image has no saturation to change
+        return img
+    a = _array(img)
+    return _wrap(_blend(a, _gray(a), saturation_factor))
+
+
+def _rgb2hsv(a):
+    r, g, b = a[..., 0, :, :], a[..., 1, :, :], a[..., 2, :, :]
+    maxc, minc = a.max(axis=-3), a.min(axis=-3)
+    eqc = maxc == minc
+    cr = maxc - minc
+    ones = np.ones_like(maxc)
+    s = cr / np.where(eqc, ones, maxc)
+    cr_divisor = np.where(eqc, ones, cr)
+    rc, gc, bc = (maxc - r) / cr_divisor, (maxc - g) / cr_divisor, (maxc - b) / cr_divisor
+    hr = (maxc == r) * (bc - gc)
+    hg = ((maxc == g) & (maxc != r)) * (2.0 + rc - bc)
+    hb = ((maxc != g) & (maxc != r)) * (4.0 + gc - rc)
+    h = np.fmod((hr + hg + hb) / 6.0 + 1.0, 1.0).astype(a.dtype)
+    return h, s, maxc
+
+
+def _hsv2rgb(h, s, v):
+    i = np.floor(h * 6.0)
+    f = h * 6.0 - i
+    i = i.astype(np.int32) % 6
+    p = np.clip(v * (1.0 - s), 0.0, 1.0)
+    q = np.clip(v * (1.0 - s * f), 0.0, 1.0)
+    t = np.clip(v * (1.0 - s * (1.0 - f)), 0.0, 1.0)
+    # the sector i picks (r, g, b) among (v, q, p, t): one row per sector
+    table = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    out = np.zeros(h.shape[:-2] + (3,) + h.shape[-2:], dtype=h.dtype)
+    for sector, rgb in enumerate(table):
+        mask = i == sector
+        for c in range(3):
+            out[..., c, :, :] = np.where(mask, rgb[c], out[..., c, :, :])
+    return out
+
+
+def adjust_hue(img, hue_factor):
+    if not (-0.5 <= hue_factor <= 0.5):
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    if not isinstance(img, Tensor):
+        raise TypeError("Input img should be Tensor image")
+    _assert_image_tensor(img)
+    _assert_channels(img, [1, 3])
+    if get_dimensions(img)[0] == 1:
+        return img
+    from ember.backend import dtypes as _dt
+    orig_dtype = img.dtype
+    a = _array(convert_image_dtype(img, _dt.float32))
+    h, s, v = _rgb2hsv(a)
+    h = np.mod(h + np.float32(hue_factor), np.float32(1.0))
+    return convert_image_dtype(_wrap(_hsv2rgb(h, s, v)), orig_dtype)
+
+
+def _gaussian_kernel1d(kernel_size, sigma, np_dtype):
+    half = (kernel_size - 1) * 0.5
+    x = np.linspace(-half, half, kernel_size).astype(np_dtype)
+    pdf = np.exp(np_dtype(-0.5) * (x / np_dtype(sigma)) ** 2)
+    return pdf / pdf.sum()
+
+
+def gaussian_blur(img, kernel_size, sigma):
+    """Separable Gaussian blur with reflect padding; kernel_size and sigma are (x, y) pairs."""
+    _assert_image_tensor(img)
+    a = _array(img)
+    dtype = a.dtype if np.issubdtype(a.dtype, np.floating) else np.dtype(np.float32)
+    kx = _gaussian_kernel1d(kernel_size[0], sigma[0], dtype.type)
+    ky = _gaussian_kernel1d(kernel_size[1], sigma[1], dtype.type)
+    px, py = kernel_size[0] // 2, kernel_size[1] // 2
+    h, w = a.shape[-2:]
+    if px >= w or py >= h:
+        raise ValueError(f"Padding size should be less than the corresponding input dimension, but got: padding "
+                         f"({px}, {px}) at dimension 3 and ({py}, {py}) at dimension 2 of input {tuple(a.shape)}")
+    pad = [(0, 0)] * (a.ndim - 2) + [(py, py), (px, px)]
+    x = np.pad(a.astype(dtype), pad, mode="reflect")
+    # the 2-D kernel is the outer product ky ⊗ kx: one pass along each axis gives the same sums
+    rows = sum(ky[k] * x[..., k:k + h, :] for k in range(len(ky)))
+    out = sum(kx[k] * rows[..., :, k:k + w] for k in range(len(kx))).astype(dtype)
+    if not np.issubdtype(a.dtype, np.floating):
+        out = np.round(out)
+    return _wrap(out.astype(a.dtype))
+
+
+def erase(img, i, j, h, w, v, inplace=False):
+    _assert_image_tensor(img)
+    if not inplace:
+        img = img.clone()
+    value = v._data if isinstance(v, Tensor) else np.asarray(v)
+    img._data[..., i:i + h, j:j + w] = value
+    return img
+
+
 __all__ = ["get_dimensions", "get_image_size", "get_image_num_channels", "hflip", "vflip", "crop", "pad",
-           "resize", "rotate", "affine", "normalize", "rgb_to_grayscale", "convert_image_dtype"]
+           "resize", "rotate", "affine", "normalize", "rgb_to_grayscale", "convert_image_dtype",
+           "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue", "gaussian_blur", "erase"]

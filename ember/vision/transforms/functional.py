@@ -406,8 +406,81 @@ def rgb_to_grayscale(img, num_output_channels=1):
     return F_t.rgb_to_grayscale(img, num_output_channels)
 
 
+# -- colour, blur, erasing ---------------------------------------------------------------------------------
+
+def adjust_brightness(img, brightness_factor):
+    """Multiply by brightness_factor (0 gives black, 1 the original)."""
+    if not _is_tensor(img):
+        return F_pil.adjust_brightness(img, brightness_factor)
+    return F_t.adjust_brightness(img, brightness_factor)
+
+
+def adjust_contrast(img, contrast_factor):
+    """Blend with the mean gray level (0 gives a uniform gray image, 1 the original)."""
+    if not _is_tensor(img):
+        return F_pil.adjust_contrast(img, contrast_factor)
+    return F_t.adjust_contrast(img, contrast_factor)
+
+
+def adjust_saturation(img, saturation_factor):
+    """Blend with the grayscale image (0 gives gray, 1 the original, 2 doubles the saturation)."""
+    if not _is_tensor(img):
+        return F_pil.adjust_saturation(img, saturation_factor)
+    return F_t.adjust_saturation(img, saturation_factor)
+
+
+def adjust_hue(img, hue_factor):
+    """Rotate the hue by hue_factor turns, in [-0.5, 0.5]."""
+    if not _is_tensor(img):
+        return F_pil.adjust_hue(img, hue_factor)
+    return F_t.adjust_hue(img, hue_factor)
+
+
+def gaussian_blur(img, kernel_size, sigma=None):
+    """Gaussian blur; kernel_size and sigma are an int/float or (x, y) pairs. PIL images go through a tensor."""
+    if not isinstance(kernel_size, (int, list, tuple)):
+        raise TypeError(f"kernel_size should be int or a sequence of integers. Got {type(kernel_size)}")
+    if isinstance(kernel_size, int):
+        kernel_size = [kernel_size, kernel_size]
+    if len(kernel_size) != 2:
+        raise ValueError(f"If kernel_size is a sequence its length should be 2. Got {len(kernel_size)}")
+    for ksize in kernel_size:
+        if ksize % 2 == 0 or ksize < 0:
+            raise ValueError(f"kernel_size should have odd and positive integers. Got {kernel_size}")
+    if sigma is None:
+        sigma = [ksize * 0.15 + 0.35 for ksize in kernel_size]
+    if sigma is not None and not isinstance(sigma, (int, float, list, tuple)):
+        raise TypeError(f"sigma should be either float or sequence of floats. Got {type(sigma)}")
+    if isinstance(sigma, (int, float)):
+        sigma = [float(sigma), float(sigma)]
+    if isinstance(sigma, (list, tuple)) and len(sigma) == 1:
+        sigma = [sigma[0], sigma[0]]
+    if len(sigma) != 2:
+        raise ValueError(f"If sigma is a sequence, its length should be 2. Got {len(sigma)}")
+    for s in sigma:
+        if s <= 0.0:
+            raise ValueError(f"sigma should have positive values. Got {sigma}")
+    t_img = img
+    if not _is_tensor(img):
+        if not is_pil_image(img):
+            raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+        t_img = pil_to_tensor(img)
+    output = F_t.gaussian_blur(t_img, kernel_size, sigma)
+    if not _is_tensor(img):
+        output = to_pil_image(output, mode=img.mode)
+    return output
+
+
+def erase(img, i, j, h, w, v, inplace=False):
+    """Set the box (i, j, h, w) of a tensor image to v (a value or a tensor broadcast to the box)."""
+    if not _is_tensor(img):
+        raise TypeError(f"img should be Tensor Image. Got {type(img)}")
+    return F_t.erase(img, i, j, h, w, v, inplace=inplace)
+
+
 __all__ = [
     "InterpolationMode", "get_dimensions", "get_image_size", "get_image_num_channels", "to_tensor",
     "pil_to_tensor", "to_pil_image", "convert_image_dtype", "normalize", "resize", "pad", "crop", "center_crop",
     "resized_crop", "hflip", "vflip", "rotate", "affine", "to_grayscale", "rgb_to_grayscale",
+    "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue", "gaussian_blur", "erase",
 ]

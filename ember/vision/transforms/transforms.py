@@ -1,14 +1,20 @@
 """torchvision.transforms' classes for ember: callables on PIL images and ember tensors.
 
 Random transforms draw from ember's default generator (ember.manual_seed makes them repeatable), the way
-torchvision's draw from torch's.
+torchvision's draw from torch's - except RandomOrder and RandomChoice, which (as torchvision's) draw from
+Python's `random` module.
 """
 import math
 import numbers
+import random
 import warnings
 from collections.abc import Sequence
 
-from ember.creation import empty, rand, randint
+import numpy as np
+
+from ember.backend.dtypes import float32
+from ember.creation import empty, rand, randint, randperm, tensor
+from ember.nn.modules.module import Module
 from ember.tensor import Tensor
 from ember.vision.transforms import functional as F
 from ember.vision.transforms.functional import InterpolationMode, _interpolation_modes_from_int
@@ -17,6 +23,7 @@ __all__ = [
     "Compose", "ToTensor", "PILToTensor", "ConvertImageDtype", "ToPILImage", "Normalize", "Resize", "CenterCrop",
     "Pad", "Lambda", "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop",
     "RandomRotation", "RandomAffine", "Grayscale", "InterpolationMode",
+    "ColorJitter", "GaussianBlur", "RandomErasing", "RandomApply", "RandomChoice", "RandomOrder", "RandomGrayscale",
 ]
 
 
@@ -33,11 +40,8 @@ def _uniform(low, high):
     return float(empty(1).uniform_(float(low), float(high)).item())
 
 
-class _Transform:
-    """Base: calling a transform runs its forward (as nn.Module-based torchvision transforms do)."""
-
-    def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+class _Transform(Module):
+    """Base of the transforms that are torch.nn.Modules in torchvision (so nn.Sequential can chain them)."""
 
     def __repr__(self):
         return f"{self.__class__.__name__}()"
@@ -85,6 +89,7 @@ class PILToTensor:
 
 class ConvertImageDtype(_Transform):
     def __init__(self, dtype):
+        super().__init__()
         self.dtype = dtype
 
     def forward(self, image):
@@ -112,6 +117,7 @@ class Normalize(_Transform):
     """output[c] = (input[c] - mean[c]) / std[c] for a float tensor image (..., C, H, W)."""
 
     def __init__(self, mean, std, inplace=False):
+        super().__init__()
         self.mean = mean
         self.std = std
         self.inplace = inplace
@@ -127,6 +133,7 @@ class Resize(_Transform):
     """Resize to size: an int matches the smaller edge (keeping the aspect ratio), (h, w) sets both."""
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
+        super().__init__()
         if size is not None and not isinstance(size, (int, Sequence)):
             raise TypeError(f"Size should be int or sequence. Got {type(size)}")
         if isinstance(size, Sequence) and len(size) not in (1, 2):
@@ -181,6 +188,7 @@ class CenterCrop(_Transform):
     """Crop the centre (h, w) (an int for a square); pads with 0 when the image is smaller."""
 
     def __init__(self, size):
+        super().__init__()
         self.size = _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size.")
 
     def forward(self, img):
@@ -192,6 +200,7 @@ class CenterCrop(_Transform):
 
 class Pad(_Transform):
     def __init__(self, padding, fill=0, padding_mode="constant"):
+        super().__init__()
         if not isinstance(padding, (numbers.Number, tuple, list)):
             raise TypeError("Got inappropriate padding arg")
         if not isinstance(fill, (numbers.Number, tuple, list)):
@@ -243,6 +252,7 @@ class RandomCrop(_Transform):
         return i, j, th, tw
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
+        super().__init__()
         self.size = tuple(_setup_size(size, error_msg="Please provide only two dimensions (h, w) for size."))
         self.padding = padding
         self.pad_if_needed = pad_if_needed
@@ -272,6 +282,7 @@ class RandomHorizontalFlip(_Transform):
     """Flip left-right with probability p."""
 
     def __init__(self, p=0.5):
+        super().__init__()
         self.p = p
 
     def forward(self, img):
@@ -287,6 +298,7 @@ class RandomVerticalFlip(_Transform):
     """Flip top-bottom with probability p."""
 
     def __init__(self, p=0.5):
+        super().__init__()
         self.p = p
 
     def forward(self, img):
@@ -303,6 +315,7 @@ class RandomResizedCrop(_Transform):
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
+        super().__init__()
         self.size = _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size.")
         if not isinstance(scale, Sequence):
             raise TypeError("Scale should be a sequence")
@@ -381,6 +394,7 @@ class RandomRotation(_Transform):
     """Rotate by an angle drawn uniformly from degrees (a number d means (-d, d)), counter-clockwise."""
 
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
+        super().__init__()
         if isinstance(interpolation, int):
             interpolation = _interpolation_modes_from_int(interpolation)
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
@@ -417,6 +431,7 @@ class RandomAffine(_Transform):
 
     def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation=InterpolationMode.NEAREST,
                  fill=0, center=None):
+        super().__init__()
         if isinstance(interpolation, int):
             interpolation = _interpolation_modes_from_int(interpolation)
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
@@ -486,6 +501,7 @@ class RandomAffine(_Transform):
 
 class Grayscale(_Transform):
     def __init__(self, num_output_channels=1):
+        super().__init__()
         self.num_output_channels = num_output_channels
 
     def forward(self, img):
@@ -493,3 +509,258 @@ class Grayscale(_Transform):
 
     def __repr__(self):
         return f"{self.__class__.__name__}(num_output_channels={self.num_output_channels})"
+
+
+class RandomGrayscale(_Transform):
+    """Convert to grayscale (keeping the number of channels) with probability p."""
+
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+    def forward(self, img):
+        num_output_channels, _, _ = F.get_dimensions(img)
+        if _rand_float() < self.p:
+            return F.rgb_to_grayscale(img, num_output_channels=num_output_channels)
+        return img
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+class ColorJitter(_Transform):
+    """Random brightness, contrast, saturation and hue changes, applied in a random order.
+
+    A number x means a factor drawn from [max(0, 1 - x), 1 + x] (hue: [-x, x], x <= 0.5); a pair (min, max)
+    gives the range itself.
+    """
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        super().__init__()
+        self.brightness = self._check_input(brightness, "brightness")
+        self.contrast = self._check_input(contrast, "contrast")
+        self.saturation = self._check_input(saturation, "saturation")
+        self.hue = self._check_input(hue, "hue", center=0, bound=(-0.5, 0.5), clip_first_on_zero=False)
+
+    def _check_input(self, value, name, center=1, bound=(0, float("inf")), clip_first_on_zero=True):
+        if isinstance(value, numbers.Number):
+            if value < 0:
+                raise ValueError(f"If {name} is a single number, it must be non negative.")
+            value = [center - float(value), center + float(value)]
+            if clip_first_on_zero:
+                value[0] = max(value[0], 0.0)
+        elif isinstance(value, (tuple, list)) and len(value) == 2:
+            value = [float(value[0]), float(value[1])]
+        else:
+            raise TypeError(f"{name} should be a single number or a list/tuple with length 2.")
+        if not bound[0] <= value[0] <= value[1] <= bound[1]:
+            raise ValueError(f"{name} values should be between {bound}, but got {value}.")
+        # the identity range (a factor of exactly 1, a hue shift of exactly 0) means "do nothing"
+        if value[0] == value[1] == center:
+            return None
+        return tuple(value)
+
+    @staticmethod
+    def get_params(brightness, contrast, saturation, hue):
+        """(order of the four adjustments, brightness, contrast, saturation, hue factors or None)."""
+        fn_idx = randperm(4)
+        b = None if brightness is None else _uniform(brightness[0], brightness[1])
+        c = None if contrast is None else _uniform(contrast[0], contrast[1])
+        s = None if saturation is None else _uniform(saturation[0], saturation[1])
+        h = None if hue is None else _uniform(hue[0], hue[1])
+        return fn_idx, b, c, s, h
+
+    def forward(self, img):
+        fn_idx, brightness_factor, contrast_factor, saturation_factor, hue_factor = self.get_params(
+            self.brightness, self.contrast, self.saturation, self.hue)
+        for fn_id in fn_idx.tolist():
+            if fn_id == 0 and brightness_factor is not None:
+                img = F.adjust_brightness(img, brightness_factor)
+            elif fn_id == 1 and contrast_factor is not None:
+                img = F.adjust_contrast(img, contrast_factor)
+            elif fn_id == 2 and saturation_factor is not None:
+                img = F.adjust_saturation(img, saturation_factor)
+            elif fn_id == 3 and hue_factor is not None:
+                img = F.adjust_hue(img, hue_factor)
+        return img
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(brightness={self.brightness}, contrast={self.contrast}, "
+                f"saturation={self.saturation}, hue={self.hue})")
+
+
+class GaussianBlur(_Transform):
+    """Blur with a Gaussian kernel of the given (odd) size and a sigma drawn uniformly from (min, max)."""
+
+    def __init__(self, kernel_size, sigma=(0.1, 2.0)):
+        super().__init__()
+        self.kernel_size = _setup_size(kernel_size, "Kernel size should be a tuple/list of two integers")
+        for ks in self.kernel_size:
+            if ks <= 0 or ks % 2 == 0:
+                raise ValueError("Kernel size value should be an odd and positive number.")
+        if isinstance(sigma, numbers.Number):
+            if sigma <= 0:
+                raise ValueError("If sigma is a single number, it must be positive.")
+            sigma = (sigma, sigma)
+        elif isinstance(sigma, Sequence) and len(sigma) == 2:
+            if not 0.0 < sigma[0] <= sigma[1]:
+                raise ValueError("sigma values should be positive and of the form (min, max).")
+        else:
+            raise ValueError("sigma should be a single number or a list/tuple with length 2.")
+        self.sigma = sigma
+
+    @staticmethod
+    def get_params(sigma_min, sigma_max):
+        return _uniform(sigma_min, sigma_max)
+
+    def forward(self, img):
+        sigma = self.get_params(self.sigma[0], self.sigma[1])
+        return F.gaussian_blur(img, self.kernel_size, [sigma, sigma])
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(kernel_size={self.kernel_size}, sigma={self.sigma})"
+
+
+class RandomErasing(_Transform):
+    """With probability p, erase a random box of a tensor image (Zhong et al., "Random Erasing Data
+    Augmentation"): area fraction in `scale`, aspect ratio in `ratio`, filled with `value` (a number, one per
+    channel, or 'random' for standard-normal noise)."""
+
+    def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False):
+        super().__init__()
+        if not isinstance(value, (numbers.Number, str, tuple, list)):
+            raise TypeError("Argument value should be either a number or str or a sequence")
+        if isinstance(value, str) and value != "random":
+            raise ValueError("If value is str, it should be 'random'")
+        if not isinstance(scale, Sequence):
+            raise TypeError("Scale should be a sequence")
+        if not isinstance(ratio, Sequence):
+            raise TypeError("Ratio should be a sequence")
+        if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
+            warnings.warn("Scale and ratio should be of kind (min, max)")
+        if scale[0] < 0 or scale[1] > 1:
+            raise ValueError("Scale should be between 0 and 1")
+        if p < 0 or p > 1:
+            raise ValueError("Random erasing probability should be between 0 and 1")
+        self.p = p
+        self.scale = scale
+        self.ratio = ratio
+        self.value = value
+        self.inplace = inplace
+
+    @staticmethod
+    def get_params(img, scale, ratio, value=None):
+        """(i, j, h, w, v): the box and its fill; the whole image and itself when 10 draws found no box."""
+        img_c, img_h, img_w = img.shape[-3], img.shape[-2], img.shape[-1]
+        area = img_h * img_w
+        # torchvision takes the logs of a float32 tensor of the ratios
+        log_ratio = [float(x) for x in np.log(np.asarray(ratio, dtype=np.float32))]
+        for _ in range(10):
+            erase_area = area * _uniform(scale[0], scale[1])
+            aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
+            h = int(round(math.sqrt(erase_area * aspect_ratio)))
+            w = int(round(math.sqrt(erase_area / aspect_ratio)))
+            if not (h < img_h and w < img_w):
+                continue
+            if value is None:
+                v = empty([img_c, h, w]).normal_()
+            else:
+                v = tensor(value, dtype=float32)[:, None, None]
+            i = _randint(0, img_h - h + 1)
+            j = _randint(0, img_w - w + 1)
+            return i, j, h, w, v
+        return 0, 0, img_h, img_w, img
+
+    def forward(self, img):
+        if _rand_float() < self.p:
+            if isinstance(self.value, (int, float)):
+                value = [float(self.value)]
+            elif isinstance(self.value, str):
+                value = None
+            elif isinstance(self.value, (list, tuple)):
+                value = [float(v) for v in self.value]
+            else:
+                value = self.value
+            if value is not None and not (len(value) in (1, img.shape[-3])):
+                raise ValueError("If value is a sequence, it should have either a single value or "
+                                 f"{img.shape[-3]} (number of input channels)")
+            x, y, h, w, v = self.get_params(img, scale=self.scale, ratio=self.ratio, value=value)
+            return F.erase(img, x, y, h, w, v, self.inplace)
+        return img
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(p={self.p}, scale={self.scale}, ratio={self.ratio}, value={self.value}, "
+                f"inplace={self.inplace})")
+
+
+class RandomApply(_Transform):
+    """Apply the list of transforms, in order, with probability p."""
+
+    def __init__(self, transforms, p=0.5):
+        super().__init__()
+        self.transforms = transforms
+        self.p = p
+
+    def forward(self, img):
+        if self.p < _rand_float():
+            return img
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+    def __repr__(self):
+        format_string = self.__class__.__name__ + "("
+        format_string += f"\n    p={self.p}"
+        for t in self.transforms:
+            format_string += "\n"
+            format_string += f"    {t}"
+        format_string += "\n)"
+        return format_string
+
+
+class RandomTransforms:
+    """Base of RandomOrder and RandomChoice: a sequence of transforms."""
+
+    def __init__(self, transforms):
+        if not isinstance(transforms, Sequence):
+            raise TypeError("Argument transforms should be a sequence")
+        self.transforms = transforms
+
+    def __call__(self, *args, **kwargs):
+        raise NotImplementedError()
+
+    def __repr__(self):
+        format_string = self.__class__.__name__ + "("
+        for t in self.transforms:
+            format_string += "\n"
+            format_string += f"    {t}"
+        format_string += "\n)"
+        return format_string
+
+
+class RandomOrder(RandomTransforms):
+    """Apply the transforms in a random order. As torchvision, the order comes from Python's `random`."""
+
+    def __call__(self, img):
+        order = list(range(len(self.transforms)))
+        random.shuffle(order)
+        for i in order:
+            img = self.transforms[i](img)
+        return img
+
+
+class RandomChoice(RandomTransforms):
+    """Apply one transform picked at random (weights p). As torchvision, the pick comes from Python's `random`."""
+
+    def __init__(self, transforms, p=None):
+        super().__init__(transforms)
+        if p is not None and not isinstance(p, Sequence):
+            raise TypeError("Argument p should be a sequence")
+        self.p = p
+
+    def __call__(self, *args):
+        t = random.choices(self.transforms, weights=self.p)[0]
+        return t(*args)
+
+    def __repr__(self):
+        return f"{super().__repr__()}(p={self.p})"
