@@ -238,17 +238,9 @@ def _affine_grid(theta, w, h, ow, oh, dtype):
     ys = np.linspace(-oh * 0.5 + d, oh * 0.5 + d - 1, num=oh, dtype=dtype)[:, None]
     theta = np.asarray(theta, dtype=dtype).reshape(2, 3)
     r = theta.T / np.array([0.5 * w, 0.5 * h], dtype=dtype)
-    # [x, y, 1] @ r rounded as torch's bmm (MKL) rounds it - a chain of fused multiply-adds, one rounding to
-    # float32 per step - which decides the nearest pixel where a rotation lands exactly half-way. Products of
-    # float32 values are exact in long double, so each step below is one rounding of the exact FMA result.
-    wide = np.longdouble
-
-    def fma_chain(col):
-        acc = (xs.astype(wide) * wide(r[0, col])).astype(dtype)
-        acc = (ys.astype(wide) * wide(r[1, col]) + acc.astype(wide)).astype(dtype)
-        return (wide(r[2, col]) + acc.astype(wide)).astype(dtype)
-
-    gx, gy = fma_chain(0), fma_chain(1)
+    # [x, y, 1] @ r term by term in torch's order (a BLAS matmul may round differently at half-way pixels)
+    gx = xs * r[0, 0] + ys * r[1, 0] + r[2, 0]
+    gy = xs * r[0, 1] + ys * r[1, 1] + r[2, 1]
     grid = np.stack(np.broadcast_arrays(gx, gy), axis=-1)
     # grid_sample's unnormalization with align_corners=False
     ix = ((grid[..., 0] + 1) * w - 1) / 2
