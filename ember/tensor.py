@@ -476,135 +476,20 @@ class Tensor:
         self._version[0] += 1
         return self
 
-    def __setitem__(self, key, value):
-        _ops.index.setitem(self, key, value)
-
-    def __getitem__(self, key):
-        return _ops.index.getitem(self, key)
-
-    # -- arithmetic operators (the op functions handle promotion and autograd) -------------
-    def __add__(self, other):
-        return _ops.elementwise.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.elementwise.add(other, self)
-
-    def __iadd__(self, other):
-        return self._inplace_binary(_ops.elementwise.add, other)
-
-    def __sub__(self, other):
-        return _ops.elementwise.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.elementwise.rsub(self, other)
-
-    def __isub__(self, other):
-        return self._inplace_binary(_ops.elementwise.sub, other)
-
-    def __mul__(self, other):
-        return _ops.elementwise.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops.elementwise.mul(other, self)
-
-    def __imul__(self, other):
-        return self._inplace_binary(_ops.elementwise.mul, other)
-
-    def __truediv__(self, other):
-        return _ops.elementwise.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.elementwise.div(other, self)
-
-    def __itruediv__(self, other):
-        return self._inplace_binary(_ops.elementwise.div, other)
-
-    def __floordiv__(self, other):
-        return _ops.elementwise.floor_divide(self, other)
-
-    def __rfloordiv__(self, other):
-        return _ops.elementwise.floor_divide(other, self)
-
-    def __ifloordiv__(self, other):
-        return self._inplace_binary(_ops.elementwise.floor_divide, other)
-
-    def __mod__(self, other):
-        return _ops.elementwise.remainder(self, other)
-
-    def __rmod__(self, other):
-        return _ops.elementwise.remainder(other, self)
-
-    def __imod__(self, other):
-        return self._inplace_binary(_ops.elementwise.remainder, other)
-
-    def __pow__(self, other):
-        return _ops.elementwise.pow(self, other)
-
-    def __rpow__(self, other):
-        return _ops.elementwise.pow(other, self)
-
-    def __ipow__(self, other):
-        return self._inplace_binary(_ops.elementwise.pow, other)
-
-    def __matmul__(self, other):
-        return _ops.linalg.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.linalg.matmul(other, self)
-
-    def __neg__(self):
-        return _ops.elementwise.neg(self)
-
     def __pos__(self):
         return self
 
-    def __abs__(self):
-        return _ops.elementwise.abs(self)
+    # operators (x + y, x[i], x == y ...) are bound from the op registry, ember/ops/registry.py
 
-    def __invert__(self):
-        return _ops.elementwise.bitwise_not(self)
-
-    def __and__(self, other):
-        return _ops.elementwise.bitwise_and(self, other)
-
-    __rand__ = __and__
-
-    def __or__(self, other):
-        return _ops.elementwise.bitwise_or(self, other)
-
-    __ror__ = __or__
-
-    def __xor__(self, other):
-        return _ops.elementwise.bitwise_xor(self, other)
-
-    __rxor__ = __xor__
-
-    def __iand__(self, other):
-        return self._inplace_binary(_ops.elementwise.bitwise_and, other)
-
-    def __ior__(self, other):
-        return self._inplace_binary(_ops.elementwise.bitwise_or, other)
-
-    def __ixor__(self, other):
-        return self._inplace_binary(_ops.elementwise.bitwise_xor, other)
-
-    def __eq__(self, other):
-        return _ops.elementwise.eq(self, other)
-
-    def __ne__(self, other):
-        return _ops.elementwise.ne(self, other)
-
-    def __lt__(self, other):
-        return _ops.elementwise.lt(self, other)
-
-    def __le__(self, other):
-        return _ops.elementwise.le(self, other)
-
-    def __gt__(self, other):
-        return _ops.elementwise.gt(self, other)
-
-    def __ge__(self, other):
-        return _ops.elementwise.ge(self, other)
+    def resize_(self, *size):
+        shape = _creation.shape_arg(size)
+        n = 1
+        for s in shape:
+            n *= s
+        flat = self._data.reshape(-1)
+        data = flat[:n] if flat.size >= n else np.concatenate([flat, np.zeros(n - flat.size, flat.dtype)])
+        self._data = data.reshape(shape).copy()
+        return self
 
     def _inplace_binary(self, fn, other):
         ufunc = _INPLACE_UFUNCS.get(fn)
