@@ -606,7 +606,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         else:
             a, b = _float_operands(input, other)
         r = _apply_binary(Div, a, b)
-    return r if out is None else _out(r, out)
+        return r if out is None else _out(r, out)
     if rounding_mode == "floor":
         return _out(floor_divide(input, other), out)
     if rounding_mode == "trunc":
@@ -677,8 +677,53 @@ def minimum(input, other, *, out=None):
     return r if out is None else _out(r, out)
 
 
-fmax = maximum
-fmin = minimum
+class Fmax(Function):
+    """maximum that ignores NaN: the other operand wins where one is NaN."""
+    save = (0, 1)
+
+    def forward(self, a, b):
+        return np.fmax(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        # as PyTorch: a takes the whole gradient where a >= b (ties included) or b is NaN
+        a_wins = logical_or(a >= b, b != b)
+        ga = sum_to(where(a_wins, grad, 0.0), _shape(a)) if self.next[0] is not None else None
+        gb = sum_to(where(a_wins, 0.0, grad), _shape(b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+class Fmin(Function):
+    """minimum that ignores NaN: the other operand wins where one is NaN."""
+    save = (0, 1)
+
+    def forward(self, a, b):
+        return np.fmin(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        a_wins = logical_or(a <= b, b != b)
+        ga = sum_to(where(a_wins, grad, 0.0), _shape(a)) if self.next[0] is not None else None
+        gb = sum_to(where(a_wins, 0.0, grad), _shape(b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+def _tensor_operands(name, input, other):
+    for position, (arg, value) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
+                            f"not {type(value).__name__}")
+    return _operands(input, other)
+
+
+def fmax(input, other, *, out=None):
+    a, b = _tensor_operands("fmax", input, other)
+    return _out(_apply_binary(Fmax, a, b), out)
+
+
+def fmin(input, other, *, out=None):
+    a, b = _tensor_operands("fmin", input, other)
+    return _out(_apply_binary(Fmin, a, b), out)
 
 
 def neg(input, *, out=None):
