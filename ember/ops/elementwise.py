@@ -639,9 +639,23 @@ def remainder(input, other, *, out=None):
     return r if out is None else _out(r, out)
 
 
-def fmod(input, other):
+class Fmod(Function):
+    """C's remainder: the sign of the dividend. fmod(a, b) = a - b * trunc(a / b)."""
+    save = (0, 1)
+
+    def forward(self, a, b):
+        return np.fmod(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = sum_to(grad, _shape(a)) if self.next[0] is not None else None
+        gb = sum_to(-grad * trunc(a / b), _shape(b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+def fmod(input, other, *, out=None):
     a, b = _operands(input, other)
-    return Tensor._make(np.fmod(_arr(a), _arr(b)))
+    return _out(_apply_binary(Fmod, a, b), out)
 
 
 def pow(input, exponent, *, out=None):
@@ -1437,5 +1451,16 @@ def equal(input, other):
     return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
 
 
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    return Tensor._make(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf))
+class NanToNum(Function):
+    save = (0,)
+
+    def forward(self, a, nan, posinf, neginf):
+        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return where(isfinite(a), grad, 0.0)  # replaced values do not depend on the input
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    return _out(NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf), out)

@@ -42,19 +42,18 @@ def _where_method(self, condition, other):
     return elementwise.where(condition, self, other)
 
 
-def _unsqueeze_(self, dim):
-    self._data = self._data.reshape(shape.unsqueeze(self, dim).shape)
-    return self
-
-
-def _squeeze_(self, dim=None):
-    self._data = self._data.reshape(shape.squeeze(self, dim).shape)
-    return self
-
-
-def _t_(self):
-    self._data = self._data.T
-    return self
+def _reshaping_inplace(op, name):
+    """x.t_(), x.squeeze_(), x.unsqueeze_(): x takes the shape (and, when autograd tracks x, the graph
+    node) of the view op(x)."""
+    def method(self, *args, **kwargs):
+        view = op(self, *args, **kwargs)
+        if self._check_inplace():
+            self.grad_fn = view.grad_fn
+        self._data = view._data
+        self._version[0] += 1
+        return self
+    method.__name__ = method.__qualname__ = name
+    return method
 
 
 E, S, R, L, X = elementwise, shape, reduce, linalg, index
@@ -164,7 +163,7 @@ OPS = [
     Op("transpose", S.transpose),
     Op("swapaxes", S.swapaxes),
     Op("swapdims", S.swapdims),
-    Op("t", S.t, inplace=_t_),
+    Op("t", S.t, inplace=_reshaping_inplace(S.t, "t_")),
     Op("adjoint", S.adjoint),
     Op("movedim", S.movedim),
     Op("moveaxis", S.moveaxis),
@@ -173,8 +172,8 @@ OPS = [
     Op("broadcast_to", S.broadcast_to),
     Op("broadcast_tensors", S.broadcast_tensors, method=False),
     Op("broadcast_shapes", S.broadcast_shapes, method=False),
-    Op("squeeze", S.squeeze, inplace=_squeeze_),
-    Op("unsqueeze", S.unsqueeze, inplace=_unsqueeze_),
+    Op("squeeze", S.squeeze, inplace=_reshaping_inplace(S.squeeze, "squeeze_")),
+    Op("unsqueeze", S.unsqueeze, inplace=_reshaping_inplace(S.unsqueeze, "unsqueeze_")),
     Op("repeat", S.repeat, export=False),
     Op("tile", S.tile),
     Op("repeat_interleave", S.repeat_interleave),
