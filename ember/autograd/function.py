@@ -58,15 +58,7 @@ class Function:
             data = fn.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
         if data.__class__ is not _ndarray:  # NumPy returns scalars for 0-d results
             data = _asarray(data)
-        # Tensor._make, inlined: this is the hottest path in ember
-        out = _new(Tensor)
-        out._data = data
-        out._requires_grad = False
-        out.grad = None
-        out.grad_fn = None
-        out._version = [0]
-        out._base = None
-        out._hooks = None
+        out = _init_fields(_new(Tensor), data)
         if _GradState.enabled:
             for x in inputs:
                 if isinstance(x, Tensor) and x._requires_grad:
@@ -189,10 +181,8 @@ def _modified_msg(t, fn, expected):
 
 
 def _type_name(t):
-    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
-             "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-             "bool": "BoolTensor"}
-    return "torch." + names[t.dtype.name]
+    from ember.backend.dtypes import legacy_type_name
+    return legacy_type_name(t.dtype)
 
 
 # -- the engine ------------------------------------------------------------------------------
@@ -444,3 +434,4 @@ def _accumulate(leaf, g, create_graph, fresh_refs=0):
 
 
 Tensor = None  # bound by ember.tensor once the class exists (the two modules need each other)
+_init_fields = None  # ditto: ember.tensor's one constructor of a Tensor's fields

@@ -43,8 +43,7 @@ class MatMul(Function):
 
 
 def _dtype_word(d):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}[d.name]
+    return d.c_name
 
 
 def _check_same_dtype(a, b, what="m1 and m2"):

@@ -518,6 +518,6 @@ class Module:
 
 def _typename(obj):
     if isinstance(obj, Tensor):
-        return "torch." + {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor"}.get(
-            obj.dtype.name, "Tensor")
+        from ember.backend.dtypes import legacy_type_name
+        return legacy_type_name(obj.dtype)
     return type(obj).__name__
