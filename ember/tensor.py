@@ -30,15 +30,7 @@ class Tensor:
         """Wrap a backend array without copying (the ops' way to build results)."""
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        t = object.__new__(Tensor)
-        t._data = data
-        t._requires_grad = False
-        t.grad = None
-        t.grad_fn = None
-        t._version = [0]
-        t._base = None
-        t._hooks = None
-        return t
+        return _init_fields(_new(Tensor), data)
 
     # -- properties ----------------------------------------------------------------------
     @property
@@ -130,15 +122,7 @@ class Tensor:
     @property
     def data(self):
         """The same storage without history: `x.data -= lr * x.grad` edits x behind autograd's back."""
-        t = object.__new__(Tensor)  # Tensor._make, inlined: the tutorial's update step reads it every step
-        t._data = self._data
-        t._requires_grad = False
-        t.grad = None
-        t.grad_fn = None
-        t._version = [0]  # its own version counter, as in PyTorch
-        t._base = None
-        t._hooks = None
-        return t
+        return _init_fields(_new(Tensor), self._data)  # with its own version counter, as in PyTorch
 
     @data.setter
     def data(self, other):
@@ -558,6 +542,8 @@ class _RemovableHandle:
 
 
 def _init_fields(t, data):
+    """The one place a Tensor's fields are set: every tensor (an op's result, Tensor(...), a Parameter,
+    a loaded one) is `_init_fields(object.__new__(cls), array)`. Returns t."""
     t._data = data
     t._requires_grad = False
     t.grad = None
@@ -565,6 +551,10 @@ def _init_fields(t, data):
     t._version = [0]
     t._base = None
     t._hooks = None
+    return t
+
+
+_new = object.__new__
 
 
 def _write(t, array):
@@ -585,9 +575,6 @@ def _rebuild_tensor(data, requires_grad):
     return t
 
 
-_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
-               "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
-               "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
 
 
 class _LegacyTensorType(type):
@@ -607,13 +594,13 @@ def _legacy_type(name, dtype):
 
 
 def _type_string(d):
-    return _TYPE_NAMES[d.name]
+    return _dt.legacy_type_name(d)
 
 
 def _dtype_from_type_string(s):
-    for name, ts in _TYPE_NAMES.items():
-        if ts == s:
-            return _dt._BY_NAME[name]
+    for d in _dt.ALL:
+        if _dt.legacy_type_name(d) == s:
+            return d
     raise ValueError(f"invalid type: '{s}'")
 
 
@@ -621,6 +608,7 @@ Tensor.__module__ = "ember"  # prints as <class 'ember.Tensor'>, the way torch.T
 Size.__module__ = "ember"
 from ember.autograd import function as _function  # noqa: E402
 _function.Tensor = Tensor
+_function._init_fields = _init_fields
 _backward_from = _function._backward_from
 _ONES = {}
 
