@@ -1,5 +1,6 @@
 """Tensor: a backend array plus the fields autograd needs. Every operator delegates to ember.ops."""
 import operator as _operator
+from collections import OrderedDict
 
 import numpy as np
 
@@ -319,12 +320,14 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         owner = self.grad_fn if self.grad_fn is not None else self
+        from ember.utils.hooks import RemovableHandle
         if owner._hooks is None:
-            owner._hooks = []
-        owner._hooks.append(hook)
+            owner._hooks = OrderedDict()
+        handle = RemovableHandle(owner._hooks)
+        owner._hooks[handle.id] = hook
         if owner is not self:
             owner._special = True  # the engine looks at a node's hooks only when this is set
-        return _RemovableHandle(owner._hooks, hook)
+        return handle
 
     def retain_grad(self):
         """Keep this non-leaf's gradient in .grad. It is taken after the tensor's other hooks have run,
@@ -530,15 +533,6 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple(self) + tuple(other))
-
-
-class _RemovableHandle:
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 def _init_fields(t, data):

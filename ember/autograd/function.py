@@ -383,7 +383,7 @@ def _retain(node, g):
 
 
 def _run_hooks(hooks, g):
-    for hook in hooks:
+    for hook in tuple(hooks.values()):  # a hook may remove itself
         out = hook(g)
         if out is not None:
             g = out
