@@ -25,7 +25,7 @@ _KIND = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's promotion categories by Nu
 class _Numbers(dict):
     """(type, Python number, dtype) -> the number as a read-only 0-d array of that dtype.
 
-    NumPy takes twice as long for `array - 2` as for `array - array(2)`: it re-derives the
+    NumPy is slower for `array - 2` than for `array - array(2)` (bench/README.md): it re-derives the
     Python number's dtype on every call (NEP 50). Both give the same bits, since NumPy casts the
     number to the array's dtype either way, so the arithmetic ops look numbers up here:
     `_NUMBERS[b.__class__, b, a.dtype]` (the type is in the key so that 2, 2.0 and True stay
@@ -1015,7 +1015,8 @@ _zero_rows = {}   # dtype -> a row of _ZROW zeros
 def _relu(a):
     """max(0, a) with PyTorch's edge cases: NaN stays NaN and -0.0 stays -0.0 (NumPy's maximum keeps its
     second operand on a tie). Against rows of zeros, not the scalar 0: a scalar operand sends NumPy's
-    maximum to a loop ~3x slower than its SIMD one; a stride-0 stack of one cached zero row does not."""
+    maximum to a slower loop than its SIMD one (bench/README.md); a stride-0 stack of one cached zero
+    row does not."""
     n = a.size
     if n <= _ZROW:
         return np.maximum(_zero_row(a.dtype)[:n].reshape(a.shape), a)

@@ -191,7 +191,7 @@ def _in_slices(arrays, update):
     from ember.backend.threads import get_threads, parallel
     sizes = [a[0].size for a in arrays]
     total = sum(sizes)
-    if get_threads() <= 1 or total < (1 << 20):       # under ~1 ms of work: the hand-off costs more
+    if get_threads() <= 1 or total < (1 << 20):       # small steps: the hand-off costs more (bench/README.md)
         for i, a in enumerate(arrays):
             update(i, a)
         return
