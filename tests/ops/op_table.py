@@ -819,8 +819,11 @@ OPS += [
     *forms("fix", [F(*A, low=-4, high=4, avoid=near_integer())]),
     *forms("round", [F(*A, low=-4, high=4, avoid=near_half_integer())], torch=False, method=False, inplace=True),
     *forms("sign", [F(*A, avoid=KINK0)], torch=False, method=False, inplace=True),
-    # torch's gradient of sgn is a ZeroTensor that cannot be read: only finite differences check ember's zeros
-    *forms("sgn", [F(*A, avoid=KINK0)], grad=False, gradcheck=True),
+    # torch's gradient of sgn alone is a ZeroTensor that cannot be read: check it inside a product
+    *forms("sgn", [F(*A, avoid=KINK0)], grad=False),
+    OpSpec("torch.sgn.times_x", lambda lib, x: lib.sgn(x) * x, [F(*A, avoid=KINK0)],
+           note="d/dx (sgn(x) x) = sgn(x) + x * 0: a nonzero gradient of sgn would show"),
+    OpSpec("Tensor.sgn.times_x", lambda lib, x: x.sgn() * x, [F(*A, avoid=KINK0)]),
     *forms("clamp", [F(*A, avoid=near(-0.5, 0.5))], -0.5, 0.5, torch=False, method=False, inplace=True),
     *forms("clip", [F(*A, avoid=near(-0.5, 0.5))], -0.5, 0.5, torch=False, method=False, inplace=True),
     *forms("clamp_min", [F(*A, avoid=near(-0.5))], -0.5, inplace=True),
