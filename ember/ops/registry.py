@@ -17,22 +17,25 @@ then add one `Op(...)` row below (and a row in `tests/ops/op_table.py`).
 Operators are bound straight to the op functions (`Tensor.__add__ is elementwise.add`): an arithmetic
 expression costs one Python call, as before the registry.
 """
-from dataclasses import dataclass
-from typing import Callable, Union
-
 from ember.ops import activation, elementwise, index, linalg, reduce, shape
 
 
-@dataclass(frozen=True)
 class Op:
-    name: str                                   # the public name: ember.<name>, Tensor.<name>
-    fn: Callable                                # the op function, input tensor first
-    method: Union[bool, Callable] = True        # Tensor.<name>: True binds fn; a callable binds itself
-    inplace: Union[bool, Callable] = False      # Tensor.<name>_: True writes fn's result into the tensor
-    dunders: tuple = ()                         # operators that are fn itself: x.__add__(y) == fn(x, y)
-    rdunders: tuple = ()                        # reflected operators: x.__rtruediv__(y) == fn(y, x)
-    idunders: tuple = ()                        # augmented assignment: x.__iadd__(y) writes fn(x, y) into x
-    export: bool = True                         # ember.<name>
+    """One row: an op and the forms it is reachable as."""
+    __slots__ = ("name", "fn", "method", "inplace", "dunders", "rdunders", "idunders", "export")
+
+    def __init__(self, name, fn, *, method=True, inplace=False, dunders=(), rdunders=(), idunders=(), export=True):
+        self.name = name          # the public name: ember.<name>, Tensor.<name>
+        self.fn = fn              # the op function, input tensor first
+        self.method = method      # Tensor.<name>: True binds fn; a callable binds itself
+        self.inplace = inplace    # Tensor.<name>_: True writes fn's result into the tensor; a callable binds itself
+        self.dunders = dunders    # operators that are fn itself: x.__add__(y) is fn(x, y)
+        self.rdunders = rdunders  # reflected operators: x.__rtruediv__(y) is fn(y, x)
+        self.idunders = idunders  # augmented assignment: x.__iadd__(y) writes fn(x, y) into x
+        self.export = export      # ember.<name>
+
+    def __repr__(self):
+        return f"Op({self.name!r}, {self.fn.__module__}.{self.fn.__name__})"
 
 
 # -- adaptors for the few methods whose arguments differ from the function's -----------------
