@@ -34,6 +34,11 @@ def test_form_has_a_test_row(form):
     assert form in COVERED, f"{form} is bound by ember/ops/registry.py but no row of tests/ops/op_table.py tests it"
 
 
+def test_every_row_is_reachable():
+    for row in registry.OPS:
+        assert required_forms([row]), f"registry row {row.name!r} binds nothing (no export, method or operator)"
+
+
 def test_rows_name_real_forms():
     """A row claiming to cover a form that does not exist would hide a missing one."""
     bogus = sorted(f for f in COVERED if f not in required_forms()
