@@ -602,7 +602,6 @@ Tensor.__module__ = "ember"  # prints as <class 'ember.Tensor'>, the way torch.T
 Size.__module__ = "ember"
 from ember.autograd import function as _function  # noqa: E402
 _function.Tensor = Tensor
-_function._init_fields = _init_fields
 _backward_from = _function._backward_from
 _ONES = {}
 

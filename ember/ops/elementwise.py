@@ -11,7 +11,7 @@ from ember.autograd.function import Function
 from ember.autograd.grad_mode import _GradState
 from ember.backend import dtypes as _dt
 from ember.backend import threads as _threads
-from ember.tensor import Tensor, _init_fields
+from ember.tensor import Tensor
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -512,7 +512,15 @@ def _fast_binary(cls, general):
                 raise
             if data.__class__ is not _ndarray:
                 data = _asarray(data)
-            out = _init_fields(_new(Tensor), data)
+            # tensor._init_fields, inlined as in Function.apply (tests/test_autograd.py checks the fields)
+            out = _new(Tensor)
+            out._data = data
+            out._requires_grad = False
+            out.grad = None
+            out.grad_fn = None
+            out._version = [0]
+            out._base = None
+            out._hooks = None
             if _GradState.enabled and (input._requires_grad or (oc is Tensor and other._requires_grad)):
                 # Function.record, unrolled for two operands
                 fn.next = ((input.grad_fn or input) if input._requires_grad else None,
