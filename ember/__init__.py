@@ -13,15 +13,8 @@ from ember.backend.dtypes import (  # noqa: F401
 )
 from ember.backend.device import device  # noqa: F401
 from ember.tensor import Tensor, Size  # noqa: F401
-from ember import ops as _ops
-from ember.ops.elementwise import *  # noqa: F401,F403
-from ember.ops.shape import *  # noqa: F401,F403
-from ember.ops.reduce import *  # noqa: F401,F403
-from ember.ops.linalg import *  # noqa: F401,F403
-from ember.ops.index import *  # noqa: F401,F403
-from ember.ops.elementwise import abs, pow, round, clamp, where  # noqa: F401  (shadow builtins on purpose)
-from ember.ops.activation import softmax, log_softmax  # noqa: F401  (torch.softmax, torch.log_softmax)
-from ember.ops.reduce import sum, max, min, all, any  # noqa: F401
+from ember.ops import registry as _registry
+globals().update(_registry.exported())  # the ops: add, exp, cat, sum ... (one table, ember/ops/registry.py)
 from ember.creation import (  # noqa: F401
     tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, zeros_like, ones_like, empty_like, full_like,
     arange, range_ as range, linspace, logspace, eye, rand, randn, rand_like, randn_like, randint, randint_like,
@@ -33,7 +26,7 @@ from ember.autograd.grad_mode import (  # noqa: F401
     no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, is_inference_mode_enabled,
 )
 from ember import autograd, cuda  # noqa: F401
-from ember._tensor_str import set_printoptions, get_printoptions, printoptions  # noqa: F401
+from ember._tensor_str import set_printoptions  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -101,6 +94,27 @@ def get_num_threads():
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
     pass  # every ember op is deterministic already
+
+
+# The public namespace: what is written above, plus the ops of the registry. Nothing else is public
+# (tests/test_namespace.py checks each name against torch's).
+__all__ = [
+    "dtype", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+    "bool", "float", "double", "half", "long", "int", "short",
+    "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "can_cast",
+    "device", "Tensor", "Size",
+    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+    "ByteTensor", "BoolTensor",
+    "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+    "empty_like", "full_like", "arange", "range", "linspace", "logspace", "eye", "rand", "randn", "rand_like",
+    "randn_like", "randint", "randint_like", "randperm", "normal", "bernoulli", "multinomial",
+    "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator",
+    "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+    "is_inference_mode_enabled", "autograd", "cuda",
+    "is_tensor", "is_floating_point", "numel", "clone", "detach",
+    "set_num_threads", "get_num_threads", "use_deterministic_algorithms", "set_printoptions",
+    "save", "load",
+] + list(_registry.exported())
 
 
 # torch.nn, torch.optim, torch.save ... are there after `import torch`. Here they load on first use,

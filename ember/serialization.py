@@ -97,11 +97,7 @@ _UNSAFE_MESSAGE = (
     "arbitrary code execution. Do it only if you got the file from a trusted source.")
 
 # ember dtype name -> torch's legacy typed-storage class name (what the persistent ids carry)
-_STORAGE_BY_DTYPE = {
-    "float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
-    "int64": "LongStorage", "int32": "IntStorage", "int16": "ShortStorage", "int8": "CharStorage",
-    "uint8": "ByteStorage", "bool": "BoolStorage",
-}
+_STORAGE_BY_DTYPE = {d.name: d.word + "Storage" for d in _dt.ALL}
 # storages PyTorch can write but ember has no dtype for (storage class -> torch dtype)
 _UNSUPPORTED_STORAGES = {
     "BFloat16Storage": "torch.bfloat16", "ComplexFloatStorage": "torch.complex64",
@@ -109,12 +105,7 @@ _UNSUPPORTED_STORAGES = {
     "QInt32Storage": "torch.qint32", "QUInt4x2Storage": "torch.quint4x2", "QUInt2x4Storage": "torch.quint2x4",
 }
 # torch dtype globals ember understands (torch pickles a dtype as the global torch.<name>)
-_DTYPE_GLOBALS = {
-    "float32": _dt.float32, "float": _dt.float32, "float64": _dt.float64, "double": _dt.float64,
-    "float16": _dt.float16, "half": _dt.float16, "int64": _dt.int64, "long": _dt.int64,
-    "int32": _dt.int32, "int": _dt.int32, "int16": _dt.int16, "short": _dt.int16, "int8": _dt.int8,
-    "uint8": _dt.uint8, "bool": _dt.bool_,
-}
+_DTYPE_GLOBALS = {**{d.name: d for d in _dt.ALL}, **_dt.ALIASES}
 _UNSUPPORTED_DTYPE_GLOBALS = frozenset({
     "bfloat16", "complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf", "uint16", "uint32",
     "uint64", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu",

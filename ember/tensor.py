@@ -1,5 +1,6 @@
 """Tensor: a backend array plus the fields autograd needs. Every operator delegates to ember.ops."""
 import operator as _operator
+from collections import OrderedDict
 
 import numpy as np
 
@@ -30,15 +31,7 @@ class Tensor:
         """Wrap a backend array without copying (the ops' way to build results)."""
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        t = object.__new__(Tensor)
-        t._data = data
-        t._requires_grad = False
-        t.grad = None
-        t.grad_fn = None
-        t._version = [0]
-        t._base = None
-        t._hooks = None
-        return t
+        return _init_fields(_new(Tensor), data)
 
     # -- properties ----------------------------------------------------------------------
     @property
@@ -130,15 +123,7 @@ class Tensor:
     @property
     def data(self):
         """The same storage without history: `x.data -= lr * x.grad` edits x behind autograd's back."""
-        t = object.__new__(Tensor)  # Tensor._make, inlined: the tutorial's update step reads it every step
-        t._data = self._data
-        t._requires_grad = False
-        t.grad = None
-        t.grad_fn = None
-        t._version = [0]  # its own version counter, as in PyTorch
-        t._base = None
-        t._hooks = None
-        return t
+        return _init_fields(_new(Tensor), self._data)  # with its own version counter, as in PyTorch
 
     @data.setter
     def data(self, other):
@@ -335,12 +320,14 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         owner = self.grad_fn if self.grad_fn is not None else self
+        from ember.utils.hooks import RemovableHandle
         if owner._hooks is None:
-            owner._hooks = []
-        owner._hooks.append(hook)
+            owner._hooks = OrderedDict()
+        handle = RemovableHandle(owner._hooks)
+        owner._hooks[handle.id] = hook
         if owner is not self:
             owner._special = True  # the engine looks at a node's hooks only when this is set
-        return _RemovableHandle(owner._hooks, hook)
+        return handle
 
     def register_post_accumulate_grad_hook(self, hook):
         """hook(tensor) runs once this leaf's .grad holds the whole gradient of the pass (see
@@ -485,135 +472,20 @@ class Tensor:
         self._version[0] += 1
         return self
 
-    def __setitem__(self, key, value):
-        _ops.index.setitem(self, key, value)
-
-    def __getitem__(self, key):
-        return _ops.index.getitem(self, key)
-
-    # -- arithmetic operators (the op functions handle promotion and autograd) -------------
-    def __add__(self, other):
-        return _ops.elementwise.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.elementwise.add(other, self)
-
-    def __iadd__(self, other):
-        return self._inplace_binary(_ops.elementwise.add, other)
-
-    def __sub__(self, other):
-        return _ops.elementwise.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.elementwise.rsub(self, other)
-
-    def __isub__(self, other):
-        return self._inplace_binary(_ops.elementwise.sub, other)
-
-    def __mul__(self, other):
-        return _ops.elementwise.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops.elementwise.mul(other, self)
-
-    def __imul__(self, other):
-        return self._inplace_binary(_ops.elementwise.mul, other)
-
-    def __truediv__(self, other):
-        return _ops.elementwise.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.elementwise.div(other, self)
-
-    def __itruediv__(self, other):
-        return self._inplace_binary(_ops.elementwise.div, other)
-
-    def __floordiv__(self, other):
-        return _ops.elementwise.floor_divide(self, other)
-
-    def __rfloordiv__(self, other):
-        return _ops.elementwise.floor_divide(other, self)
-
-    def __ifloordiv__(self, other):
-        return self._inplace_binary(_ops.elementwise.floor_divide, other)
-
-    def __mod__(self, other):
-        return _ops.elementwise.remainder(self, other)
-
-    def __rmod__(self, other):
-        return _ops.elementwise.remainder(other, self)
-
-    def __imod__(self, other):
-        return self._inplace_binary(_ops.elementwise.remainder, other)
-
-    def __pow__(self, other):
-        return _ops.elementwise.pow(self, other)
-
-    def __rpow__(self, other):
-        return _ops.elementwise.pow(other, self)
-
-    def __ipow__(self, other):
-        return self._inplace_binary(_ops.elementwise.pow, other)
-
-    def __matmul__(self, other):
-        return _ops.linalg.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.linalg.matmul(other, self)
-
-    def __neg__(self):
-        return _ops.elementwise.neg(self)
-
     def __pos__(self):
         return self
 
-    def __abs__(self):
-        return _ops.elementwise.abs(self)
+    # operators (x + y, x[i], x == y ...) are bound from the op registry, ember/ops/registry.py
 
-    def __invert__(self):
-        return _ops.elementwise.bitwise_not(self)
-
-    def __and__(self, other):
-        return _ops.elementwise.bitwise_and(self, other)
-
-    __rand__ = __and__
-
-    def __or__(self, other):
-        return _ops.elementwise.bitwise_or(self, other)
-
-    __ror__ = __or__
-
-    def __xor__(self, other):
-        return _ops.elementwise.bitwise_xor(self, other)
-
-    __rxor__ = __xor__
-
-    def __iand__(self, other):
-        return self._inplace_binary(_ops.elementwise.bitwise_and, other)
-
-    def __ior__(self, other):
-        return self._inplace_binary(_ops.elementwise.bitwise_or, other)
-
-    def __ixor__(self, other):
-        return self._inplace_binary(_ops.elementwise.bitwise_xor, other)
-
-    def __eq__(self, other):
-        return _ops.elementwise.eq(self, other)
-
-    def __ne__(self, other):
-        return _ops.elementwise.ne(self, other)
-
-    def __lt__(self, other):
-        return _ops.elementwise.lt(self, other)
-
-    def __le__(self, other):
-        return _ops.elementwise.le(self, other)
-
-    def __gt__(self, other):
-        return _ops.elementwise.gt(self, other)
-
-    def __ge__(self, other):
-        return _ops.elementwise.ge(self, other)
+    def resize_(self, *size):
+        shape = _creation.shape_arg(size)
+        n = 1
+        for s in shape:
+            n *= s
+        flat = self._data.reshape(-1)
+        data = flat[:n] if flat.size >= n else np.concatenate([flat, np.zeros(n - flat.size, flat.dtype)])
+        self._data = data.reshape(shape).copy()
+        return self
 
     def _inplace_binary(self, fn, other):
         ufunc = _INPLACE_UFUNCS.get(fn)
@@ -672,16 +544,9 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
-class _RemovableHandle:
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-
 def _init_fields(t, data):
+    """The one place a Tensor's fields are set: every tensor (an op's result, Tensor(...), a Parameter,
+    a loaded one) is `_init_fields(object.__new__(cls), array)`. Returns t."""
     t._data = data
     t._requires_grad = False
     t.grad = None
@@ -689,6 +554,10 @@ def _init_fields(t, data):
     t._version = [0]
     t._base = None
     t._hooks = None
+    return t
+
+
+_new = object.__new__
 
 
 def _write(t, array):
@@ -709,9 +578,6 @@ def _rebuild_tensor(data, requires_grad):
     return t
 
 
-_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
-               "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
-               "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
 
 
 class _LegacyTensorType(type):
@@ -731,13 +597,13 @@ def _legacy_type(name, dtype):
 
 
 def _type_string(d):
-    return _TYPE_NAMES[d.name]
+    return _dt.legacy_type_name(d)
 
 
 def _dtype_from_type_string(s):
-    for name, ts in _TYPE_NAMES.items():
-        if ts == s:
-            return _dt._BY_NAME[name]
+    for d in _dt.ALL:
+        if _dt.legacy_type_name(d) == s:
+            return d
     raise ValueError(f"invalid type: '{s}'")
 
 

@@ -357,3 +357,23 @@ def test_saved_version_checks_with_number_operands(x0):
             z.sum().backward()
         h3 = x * 1
         (h3 / 4 + h3 ** 2 - 1).sum().backward()   # numbers saved beside tensors: nothing to check
+
+
+def test_inlined_tensor_constructors_set_the_fields_of_init_fields():
+    """Function.apply and the fast binary path write tensor._init_fields's fields out by hand (one call
+    less per op); they must set exactly the same fields to the same values."""
+    import numpy as np
+    from ember.tensor import Tensor, _init_fields
+
+    def fields(t):
+        return {name: getattr(t, name) for name in Tensor.__slots__ if name not in ("__weakref__", "__dict__")}
+
+    reference = fields(_init_fields(object.__new__(Tensor), np.zeros(2, np.float32)))
+    x = ember.ones(2)
+    for made in (x + 1.0, x.exp()):  # the fast binary path; Function.apply
+        got = fields(made)
+        assert set(got) == set(reference)
+        for name, value in reference.items():
+            if name != "_data":
+                assert got[name] == value and type(got[name]) is type(value), name
+        assert got["_version"] is not x._version

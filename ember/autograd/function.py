@@ -59,7 +59,8 @@ class Function:
             data = fn.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
         if data.__class__ is not _ndarray:  # NumPy returns scalars for 0-d results
             data = _asarray(data)
-        # Tensor._make, inlined: this is the hottest path in ember
+        # tensor._init_fields, inlined on the hottest path in ember: one Python call less per op (about 1.5 %
+        # of the scalar loop's instructions); tests/test_autograd.py checks the two set the same fields
         out = _new(Tensor)
         out._data = data
         out._requires_grad = False
@@ -190,10 +191,8 @@ def _modified_msg(t, fn, expected):
 
 
 def _type_name(t):
-    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
-             "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-             "bool": "BoolTensor"}
-    return "torch." + names[t.dtype.name]
+    from ember.backend.dtypes import legacy_type_name
+    return legacy_type_name(t.dtype)
 
 
 # -- the engine ------------------------------------------------------------------------------
@@ -501,7 +500,7 @@ def _retain(node, g):
 
 
 def _run_hooks(hooks, g):
-    for hook in hooks:
+    for hook in tuple(hooks.values()):  # a hook may remove itself
         out = hook(g)
         if out is not None:
             g = out

@@ -1,12 +1,2 @@
-"""The array seam. ember's ops compute on backend arrays; NumPy is the backend today.
-
-A CuPy backend would provide the same array API for device tensors: ops obtain the module
-for their inputs through `get_array_module`, as Chainer does, so they need not change.
-"""
-import numpy
-
-xp = numpy
-
-
-def get_array_module(*arrays):
-    return numpy
+"""What ember's ops compute on: NumPy arrays (the ops call NumPy directly), the dtypes and promotion
+rules (dtypes.py), devices (device.py), scratch memory (memory.py) and the worker pool (threads.py)."""

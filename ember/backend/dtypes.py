@@ -7,10 +7,12 @@ import numpy as np
 
 
 class dtype:
-    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind", "_rank")
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind", "_rank", "word", "c_name")
 
-    def __init__(self, name, np_dtype, kind, rank):
+    def __init__(self, name, np_dtype, kind, rank, word, c_name):
         self.name = name
+        self.word = word  # PyTorch's word for it: FloatTensor, FloatStorage, "Got: Float"
+        self.c_name = c_name  # the C type PyTorch's kernels name in messages ("float != double")
         self.np = np.dtype(np_dtype)
         self.is_floating_point = kind == 2
         self.is_signed = name not in ("uint8", "bool")
@@ -32,15 +34,16 @@ class dtype:
         return self
 
 
-bool_ = dtype("bool", np.bool_, 0, 0)
-uint8 = dtype("uint8", np.uint8, 1, 1)
-int8 = dtype("int8", np.int8, 1, 2)
-int16 = dtype("int16", np.int16, 1, 3)
-int32 = dtype("int32", np.int32, 1, 4)
-int64 = dtype("int64", np.int64, 1, 5)
-float16 = dtype("float16", np.float16, 2, 6)
-float32 = dtype("float32", np.float32, 2, 7)
-float64 = dtype("float64", np.float64, 2, 8)
+# The one table of dtype names: ember's, NumPy's, PyTorch's words, and the C names of its messages.
+bool_ = dtype("bool", np.bool_, 0, 0, "Bool", "bool")
+uint8 = dtype("uint8", np.uint8, 1, 1, "Byte", "unsigned char")
+int8 = dtype("int8", np.int8, 1, 2, "Char", "signed char")
+int16 = dtype("int16", np.int16, 1, 3, "Short", "short int")
+int32 = dtype("int32", np.int32, 1, 4, "Int", "int")
+int64 = dtype("int64", np.int64, 1, 5, "Long", "long int")
+float16 = dtype("float16", np.float16, 2, 6, "Half", "c10::Half")
+float32 = dtype("float32", np.float32, 2, 7, "Float", "float")
+float64 = dtype("float64", np.float64, 2, 8, "Double", "double")
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _BY_NP = {d.np: d for d in ALL}
@@ -55,13 +58,14 @@ ALIASES = {
 _default_float = [float32]
 
 
-_TYPE_WORDS = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
 def type_word(d):
     """The word PyTorch's messages use for a dtype: Float, Long, ..."""
-    return _TYPE_WORDS[d.name]
+    return d.word
+
+
+def legacy_type_name(d):
+    """torch.FloatTensor, torch.LongTensor, ...: Tensor.type() and PyTorch's messages."""
+    return f"torch.{d.word}Tensor"
 
 
 def _dtype_by_name(name):

@@ -4,12 +4,12 @@ Everything here is an op from ember.ops; this module only gathers them under PyT
 """
 import numpy as np
 
-from ember.ops.elementwise import relu as _relu, sigmoid, tanh, clamp  # noqa: F401
+from ember.ops.elementwise import relu as _relu, sigmoid, tanh  # noqa: F401
 from ember.ops.activation import (  # noqa: F401
     softmax, log_softmax, softmin, leaky_relu, elu, gelu, silu, softplus, hardtanh, relu6, hardsigmoid, hardswish,
     mish, logsigmoid, tanhshrink, softsign, prelu, glu, normalize,
 )
-from ember.ops.linalg import linear, bmm  # noqa: F401
+from ember.ops.linalg import linear  # noqa: F401
 from ember.ops.norm import (  # noqa: F401
     batch_norm, layer_norm, group_norm, dropout, dropout1d, dropout2d, dropout3d, alpha_dropout,
 )
@@ -57,10 +57,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         weight._version[0] += 1
     return Embedding.apply(weight, index=input._data, padding_idx=padding_idx,
                            scale_grad_by_freq=scale_grad_by_freq)
-
-
-def flatten(input, start_dim=0, end_dim=-1):
-    return input.flatten(start_dim, end_dim)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):

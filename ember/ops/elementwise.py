@@ -25,7 +25,7 @@ _KIND = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's promotion categories by Nu
 class _Numbers(dict):
     """(type, Python number, dtype) -> the number as a read-only 0-d array of that dtype.
 
-    NumPy takes twice as long for `array - 2` as for `array - array(2)`: it re-derives the
+    NumPy is slower for `array - 2` than for `array - array(2)` (bench/README.md): it re-derives the
     Python number's dtype on every call (NEP 50). Both give the same bits, since NumPy casts the
     number to the array's dtype either way, so the arithmetic ops look numbers up here:
     `_NUMBERS[b.__class__, b, a.dtype]` (the type is in the key so that 2, 2.0 and True stay
@@ -512,6 +512,7 @@ def _fast_binary(cls, general):
                 raise
             if data.__class__ is not _ndarray:
                 data = _asarray(data)
+            # tensor._init_fields, inlined as in Function.apply (tests/test_autograd.py checks the fields)
             out = _new(Tensor)
             out._data = data
             out._requires_grad = False
@@ -606,7 +607,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         else:
             a, b = _float_operands(input, other)
         r = _apply_binary(Div, a, b)
-    return r if out is None else _out(r, out)
+        return r if out is None else _out(r, out)
     if rounding_mode == "floor":
         return _out(floor_divide(input, other), out)
     if rounding_mode == "trunc":
@@ -639,9 +640,23 @@ def remainder(input, other, *, out=None):
     return r if out is None else _out(r, out)
 
 
-def fmod(input, other):
+class Fmod(Function):
+    """C's remainder: the sign of the dividend. fmod(a, b) = a - b * trunc(a / b)."""
+    save = (0, 1)
+
+    def forward(self, a, b):
+        return np.fmod(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        ga = sum_to(grad, _shape(a)) if self.next[0] is not None else None
+        gb = sum_to(-grad * trunc(a / b), _shape(b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+def fmod(input, other, *, out=None):
     a, b = _operands(input, other)
-    return Tensor._make(np.fmod(_arr(a), _arr(b)))
+    return _out(_apply_binary(Fmod, a, b), out)
 
 
 def pow(input, exponent, *, out=None):
@@ -677,8 +692,53 @@ def minimum(input, other, *, out=None):
     return r if out is None else _out(r, out)
 
 
-fmax = maximum
-fmin = minimum
+class Fmax(Function):
+    """maximum that ignores NaN: the other operand wins where one is NaN."""
+    save = (0, 1)
+
+    def forward(self, a, b):
+        return np.fmax(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        # as PyTorch: a takes the whole gradient where a >= b (ties included) or b is NaN
+        a_wins = logical_or(a >= b, b != b)
+        ga = sum_to(where(a_wins, grad, 0.0), _shape(a)) if self.next[0] is not None else None
+        gb = sum_to(where(a_wins, 0.0, grad), _shape(b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+class Fmin(Function):
+    """minimum that ignores NaN: the other operand wins where one is NaN."""
+    save = (0, 1)
+
+    def forward(self, a, b):
+        return np.fmin(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        a_wins = logical_or(a <= b, b != b)
+        ga = sum_to(where(a_wins, grad, 0.0), _shape(a)) if self.next[0] is not None else None
+        gb = sum_to(where(a_wins, 0.0, grad), _shape(b)) if self.next[1] is not None else None
+        return ga, gb
+
+
+def _tensor_operands(name, input, other):
+    for position, (arg, value) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
+                            f"not {type(value).__name__}")
+    return _operands(input, other)
+
+
+def fmax(input, other, *, out=None):
+    a, b = _tensor_operands("fmax", input, other)
+    return _out(_apply_binary(Fmax, a, b), out)
+
+
+def fmin(input, other, *, out=None):
+    a, b = _tensor_operands("fmin", input, other)
+    return _out(_apply_binary(Fmin, a, b), out)
 
 
 def neg(input, *, out=None):
@@ -963,7 +1023,8 @@ _zero_rows = {}   # dtype -> a row of _ZROW zeros
 def _relu(a):
     """max(0, a) with PyTorch's edge cases: NaN stays NaN and -0.0 stays -0.0 (NumPy's maximum keeps its
     second operand on a tie). Against rows of zeros, not the scalar 0: a scalar operand sends NumPy's
-    maximum to a loop ~3x slower than its SIMD one; a stride-0 stack of one cached zero row does not."""
+    maximum to a slower loop than its SIMD one (bench/README.md); a stride-0 stack of one cached zero
+    row does not."""
     n = a.size
     if n <= _ZROW:
         return np.maximum(_zero_row(a.dtype)[:n].reshape(a.shape), a)
@@ -1392,5 +1453,16 @@ def equal(input, other):
     return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
 
 
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    return Tensor._make(np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf))
+class NanToNum(Function):
+    save = (0,)
+
+    def forward(self, a, nan, posinf, neginf):
+        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        return where(isfinite(a), grad, 0.0)  # replaced values do not depend on the input
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    return _out(NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf), out)

@@ -294,6 +294,9 @@ def scatter_add(input, dim, index, src):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "prod"):
         raise NotImplementedError(f"scatter_reduce with reduce='{reduce}' is not implemented in ember")
+    if not include_self:
+        # the written positions start from the reduction's identity, so input's values there drop out
+        input = scatter(input, dim, index, value=0.0 if reduce == "sum" else 1.0)
     return scatter(input, dim, index, src, reduce=reduce)
 
 
@@ -391,7 +394,10 @@ def masked_select(input, mask):
 
 
 def masked_scatter(input, mask, source):
-    out = input.clone()
+    from ember.ops.shape import expand
+    shape = np.broadcast_shapes(input.shape, mask.shape)
+    out = expand(input, shape).clone()
+    mask = expand(mask, shape)
     n = int(mask._data.sum())
     out[mask] = source.reshape(-1)[:n]
     return out

@@ -43,8 +43,7 @@ class MatMul(Function):
 
 
 def _dtype_word(d):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}[d.name]
+    return d.c_name
 
 
 def _check_same_dtype(a, b, what="m1 and m2"):
@@ -184,8 +183,26 @@ def dot(input, other, *, out=None):
     return matmul(input, other, out=out)
 
 
-inner = dot
 vdot = dot
+
+
+def inner(input, other, *, out=None):
+    """Sum over the last dims: shape input.shape[:-1] + other.shape[:-1]; a number scales."""
+    a, b = _operands(input, other)
+    if a.ndim == 0 or b.ndim == 0:
+        r = a * b
+    elif a.ndim == 1 and b.ndim == 1:
+        r = dot(a, b)
+    else:
+        if a.shape[-1] != b.shape[-1]:
+            raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                               f"{list(a.shape)} and {list(b.shape)}")
+        k = a.shape[-1]
+        r = matmul(a.reshape(-1, k), b.reshape(-1, k).t()).reshape(tuple(a.shape[:-1]) + tuple(b.shape[:-1]))
+    if out is not None:
+        from ember.ops.elementwise import _out
+        return _out(r, out)
+    return r
 
 
 def bmm(input, mat2, *, out=None):
@@ -214,13 +231,80 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return prod + (input if beta == 1 else input * beta)
 
 
+class Einsum(Function):
+    """np.einsum forward; the gradient of each operand is again an einsum (of the upstream gradient
+    and the other operands), so higher-order gradients come for free."""
+    node_name = "EinsumBackward0"
+
+    def forward(self, *arrays, specs, out_spec):
+        self.specs, self.out_spec = specs, out_spec
+        self.shapes = [a.shape for a in arrays]
+        return np.einsum(",".join(specs) + "->" + out_spec, *arrays)
+
+    def backward(self, grad):
+        operands = self.saved_tensors
+        grads = []
+        for i, spec in enumerate(self.specs):
+            if self.next[i] is None:
+                grads.append(None)
+                continue
+            others = [(s, t) for j, (s, t) in enumerate(zip(self.specs, operands)) if j != i]
+            seen = set(self.out_spec).union(*[set(s) for s, _ in others])
+            kept = "".join(c for c in spec if c in seen)  # letters summed in this operand alone broadcast back
+            g = einsum(",".join([self.out_spec] + [s for s, _ in others]) + "->" + kept, grad, *[t for _, t in others])
+            if kept != spec:
+                shape = self.shapes[i]
+                g = g.reshape(tuple(shape[k] if c in seen else 1 for k, c in enumerate(spec))).expand(shape)
+            grads.append(g)
+        return tuple(grads)
+
+
+_EINSUM_ARITY = {}
+
+
+def _einsum_node(n):
+    """Einsum with its n operands saved for backward (`save` is fixed per class)."""
+    cls = _EINSUM_ARITY.get(n)
+    if cls is None:
+        cls = _EINSUM_ARITY[n] = type(f"Einsum{n}", (Einsum,), {"save": tuple(range(n)), "__module__": __name__})
+    return cls
+
+
+def _einsum_specs(equation, operands):
+    """Explicit subscripts per operand and for the output, with '...' spelled out as letters."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    specs = lhs.split(",")
+    if len(specs) != len(operands):
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+                           if len(operands) > len(specs) else
+                           f"einsum(): fewer operands were provided than specified in the equation")
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
+    n_ell = max([t.ndim - (len(s) - 3) for s, t in zip(specs, operands) if "..." in s] or [0])
+    ell = "".join(free[:n_ell])
+    specs = [s.replace("...", ell[n_ell - (t.ndim - (len(s) - 3)):]) if "..." in s else s
+             for s, t in zip(specs, operands)]
+    if not arrow:
+        letters = "".join(specs)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    return specs, out
+
+
 def einsum(equation, *operands):
-    """einsum through products and sums would be long; only the forward is provided, without gradient."""
+    """torch.einsum: the Einstein summation of `equation` over the operands, with gradients."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
-    if any(op.requires_grad for op in operands):
-        raise NotImplementedError("ember's einsum has no gradient yet; use matmul/sum instead")
-    return Tensor._make(np.einsum(equation, *[op._data for op in operands]))
+    specs, out = _einsum_specs(equation, operands)
+    for s, t in zip(specs, operands):
+        if len(set(s)) != len(s) and t.requires_grad:
+            raise NotImplementedError(f"ember's einsum has no gradient for a repeated subscript in one operand "
+                                      f"('{s}', a diagonal or trace); use diagonal/sum instead")
+        if len(s) != t.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) does not match the "
+                               f"number of dimensions ({t.ndim}) for operand {specs.index(s)}")
+    return _einsum_node(len(operands)).apply(*operands, specs=tuple(specs), out_spec=out)
 
 
 class Linear(Function):

@@ -76,7 +76,7 @@ class Sum(Function):
         if (0 in dims and 1 < len(dims) < a.ndim and a.dtype.kind == "f" and dtype is None
                 and a.flags.c_contiguous and a.shape[0] > 1):
             # summing over the batch and other axes (a conv bias gradient: (0, 2, 3)): adding whole images
-            # first, as contiguous rows, is 2-4x faster than NumPy's loop over all the summed axes at once
+            # first, as contiguous rows, beats NumPy's loop over all the summed axes at once (bench/README.md)
             rest = tuple(d - 1 for d in dims if d)
             r = np.sum(np.add.reduce(a, axis=0), axis=rest)
             return r.reshape([1 if i in dims else n for i, n in enumerate(a.shape)]) if keepdim else r
@@ -527,9 +527,23 @@ class Cumprod(Function):
         out = self.output
         if grad.ndim == 0:
             return grad
-        # sum over later positions of grad * out, divided by a (inputs assumed nonzero)
         d = self.dim
+        if (a._data == 0).any():
+            return Tensor._make(_cumprod_grad_with_zeros(a._data, grad._data, d))
+        # sum over later positions of grad * out, divided by a (exact while no input is zero)
         return flip(cumsum(flip(grad * out, d), d), d) / a
+
+
+def _cumprod_grad_with_zeros(a, g, dim):
+    """d/da_i of sum_j g_j * prod_{k<=j} a_k, without dividing by a_i: for each i, the running product
+    with a_i replaced by 1. O(n^2) along dim; taken only when an input is zero."""
+    a, g = np.moveaxis(a, dim, -1), np.moveaxis(g, dim, -1)
+    out = np.empty_like(a)
+    for i in range(a.shape[-1]):
+        b = a.copy()
+        b[..., i] = 1
+        out[..., i] = (np.cumprod(b, axis=-1)[..., i:] * g[..., i:]).sum(-1)
+    return np.moveaxis(out, -1, dim)
 
 
 def cumprod(input, dim, *, dtype=None):

@@ -3,9 +3,7 @@
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
 """
-from ember.optim.optimizer import (  # noqa: F401
-    Optimizer, register_optimizer_step_pre_hook, register_optimizer_step_post_hook,
-)
+from ember.optim.optimizer import Optimizer  # noqa: F401
 from ember.optim.sgd import SGD  # noqa: F401
 from ember.optim.adam import Adam  # noqa: F401
 from ember.optim.adamw import AdamW  # noqa: F401
@@ -15,5 +13,4 @@ from ember.optim import lr_scheduler  # noqa: F401
 
 __all__ = [
     "Adagrad", "Adam", "AdamW", "lr_scheduler", "Optimizer", "RMSprop", "SGD",
-    "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook",
 ]

@@ -508,6 +508,7 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return _param_groups_val_list(self.optimizer, "lr")
         elif self._step_count == 1 and self.last_epoch > 0:
+            # not taken by step() (it counts the step first); a direct get_lr() after resuming takes it, as in torch
             return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(self.last_epoch * math.pi / self.T_max)) / 2
                     for base_lr, group in zip(self.base_lrs, self.optimizer.param_groups, strict=True)]
         elif (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:

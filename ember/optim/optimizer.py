@@ -16,6 +16,7 @@ from itertools import chain
 import numpy as np
 
 from ember.tensor import Tensor
+from ember.utils.hooks import RemovableHandle
 from ember.backend import dtypes as _dt
 from ember.autograd.grad_mode import _GradState, enable_grad
 
@@ -23,46 +24,6 @@ __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_
 
 
 # -- small pieces PyTorch keeps in torch.utils / torch.optim.optimizer ----------------------------
-class RemovableHandle:
-    """torch.utils.hooks.RemovableHandle: removes a hook from the dict it was registered in."""
-
-    next_id = 0
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-        self.extra_dict_ref = ()
-        if isinstance(extra_dict, dict):
-            self.extra_dict_ref = (weakref.ref(extra_dict),)
-        elif isinstance(extra_dict, list):
-            self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
-
-    def remove(self):
-        hooks_dict = self.hooks_dict_ref()
-        if hooks_dict is not None and self.id in hooks_dict:
-            del hooks_dict[self.id]
-        for ref in self.extra_dict_ref:
-            extra_dict = ref()
-            if extra_dict is not None and self.id in extra_dict:
-                del extra_dict[self.id]
-
-    def __getstate__(self):
-        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
-
-    def __setstate__(self, state):
-        self.hooks_dict_ref = weakref.ref(OrderedDict() if state[0] is None else state[0])
-        self.id = state[1]
-        RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
-        self.extra_dict_ref = () if len(state) < 3 or state[2] is None else tuple(weakref.ref(d) for d in state[2])
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, type, value, tb):
-        self.remove()
-
-
 class _RequiredParameter:
     """Singleton class representing a required parameter for an Optimizer."""
 
@@ -230,7 +191,7 @@ def _in_slices(arrays, update):
     from ember.backend.threads import get_threads, parallel
     sizes = [a[0].size for a in arrays]
     total = sum(sizes)
-    if get_threads() <= 1 or total < (1 << 20):       # under ~1 ms of work: the hand-off costs more
+    if get_threads() <= 1 or total < (1 << 20):       # small steps: the hand-off costs more (bench/README.md)
         for i, a in enumerate(arrays):
             update(i, a)
         return

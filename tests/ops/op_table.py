@@ -26,6 +26,7 @@ Defaults: float32 1e-5 / 1e-6, float64 1e-10 / 1e-12.  Looser bounds carry a ``n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -158,6 +159,14 @@ class OpSpec:
     gradcheck: bool | None = None     # finite differences (default: same as grad)
     float_dtypes: tuple = ("float32", "float64")
     note: str = ""
+    covers: tuple = ()                # registry entries this row tests besides the one its name says
+
+    @property
+    def covered(self) -> set:
+        """The registry entries this row tests: ``torch.add`` / ``Tensor.add_`` from a name such as
+        ``torch.add.broadcast`` or ``Tensor.add_``, plus ``covers`` (e.g. ``Tensor.__add__``)."""
+        m = re.match(r"(torch|Tensor)\.(\w+)", self.name)
+        return ({f"{m.group(1)}.{m.group(2)}"} if m else set()) | set(self.covers)
 
     def __post_init__(self):
         if self.gradcheck is None:
@@ -609,6 +618,382 @@ OPS: list[OpSpec] = [
     forward_only("Tensor.long", lambda lib, x: x.long(), [F(3, 4, low=-3, high=3, avoid=near_integer())],
                  note="float -> int truncates toward zero"),
     forward_only("Tensor.int.bool", lambda lib, m: m.int(), [Mask(3, 4)]),
+]
+
+
+# ---------------------------------------------------------------------------------------
+# Every other form the op registry (ember/ops/registry.py) binds: torch.<op>, Tensor.<op>,
+# Tensor.<op>_ and the operators. test_registry_coverage.py fails when a registered form has
+# no row here or above.
+# ---------------------------------------------------------------------------------------
+
+def forms(name, inputs, *args, torch=True, method=True, inplace=False, kind="other", **kw):
+    """Rows for torch.<name>(x, *tensors, *args), Tensor.<name> and (inplace=True) Tensor.<name>_,
+    the in-place one on a clone of x (so gradients reach x through the in-place write).
+    ``kwargs=`` is passed to every call; the other keywords go to OpSpec."""
+    kwargs = kw.pop("kwargs", {})
+    rows = []
+    if torch:
+        rows.append(OpSpec(f"torch.{name}", lambda lib, *t: getattr(lib, name)(*t, *args, **kwargs), inputs,
+                           kind=kind, **kw))
+    if method:
+        rows.append(OpSpec(f"Tensor.{name}", lambda lib, x, *t: getattr(x, name)(*t, *args, **kwargs), inputs,
+                           **kw))
+    if inplace:
+        rows.append(OpSpec(f"Tensor.{name}_", lambda lib, x, *t: getattr(x.clone(), name + "_")(*t, *args, **kwargs),
+                           inputs, **kw))
+    return rows
+
+
+def _augmented(op):
+    """x op= y on a clone of x (a leaf that requires grad cannot be written in place)."""
+    def fn(lib, x, y):
+        z = x.clone()
+        z = op(z, y)
+        return z
+    return fn
+
+
+def _setitem(key):
+    def fn(lib, x, v):
+        y = x.clone()
+        y[key] = v
+        return y
+    return fn
+
+
+def _iadd(a, b): a += b; return a          # noqa: E702
+def _isub(a, b): a -= b; return a          # noqa: E702
+def _imul(a, b): a *= b; return a          # noqa: E702
+def _itruediv(a, b): a /= b; return a      # noqa: E702
+def _ifloordiv(a, b): a //= b; return a    # noqa: E702
+def _imod(a, b): a %= b; return a          # noqa: E702
+def _ipow(a, b): a **= b; return a         # noqa: E702
+def _iand(a, b): a &= b; return a          # noqa: E702
+def _ior(a, b): a |= b; return a           # noqa: E702
+def _ixor(a, b): a ^= b; return a          # noqa: E702
+
+
+NAN, INF = float("nan"), float("inf")
+TIES = Const([[1.0, 3.0, 3.0, -1.0], [2.0, 2.0, 2.0, 0.5], [-1.0, 0.0, 4.0, 4.0]])  # repeated extremes
+
+OPS += [
+    # -- the operators: each dunder the registry binds ----------------------------------------------
+    elementwise("x+y.covers", lambda lib, x, y: x + y, [F(*A), F(*B)], covers=("Tensor.__add__",)),
+    elementwise("2.5+x.covers", lambda lib, x: 2.5 + x, [F(*A)], covers=("Tensor.__radd__",)),
+    elementwise("x-y.covers", lambda lib, x, y: x - y, [F(*A), F(*B)], covers=("Tensor.__sub__",)),
+    elementwise("1.5-x.covers", lambda lib, x: 1.5 - x, [F(*A)], covers=("Tensor.__rsub__",)),
+    elementwise("x*y.covers", lambda lib, x, y: x * y, [F(*A), F(*B)], covers=("Tensor.__mul__",)),
+    elementwise("3*x.covers", lambda lib, x: 3 * x, [F(*A)], covers=("Tensor.__rmul__",)),
+    elementwise("x/y.covers", lambda lib, x, y: x / y, [F(*A), F(*B, avoid=NONZERO)], covers=("Tensor.__truediv__",)),
+    elementwise("2/x.covers", lambda lib, x: 2 / x, [F(*A, avoid=NONZERO)], covers=("Tensor.__rtruediv__",)),
+    OpSpec("x//y.covers", lambda lib, x, y: x // y, [F(*A, low=-5, high=5), F(*B, avoid=NONZERO)], grad=False,
+           covers=("Tensor.__floordiv__",)),
+    OpSpec("7//x", lambda lib, x: 7 // x, [F(*A, avoid=NONZERO)], grad=False, covers=("Tensor.__rfloordiv__",)),
+    OpSpec("x%y.covers", lambda lib, x, y: x % y, [F(*A, low=-5, high=5), F(*B, low=0.5, high=2)],
+           covers=("Tensor.__mod__",)),
+    forward_only("5.5%x", lambda lib, x: 5.5 % x, [F(*A, low=0.5, high=2)], covers=("Tensor.__rmod__",),
+                 note="torch has no derivative of a number's remainder by a tensor"),
+    OpSpec("x**y.covers", lambda lib, x, y: x ** y, [Pos(*C), F(*D)], covers=("Tensor.__pow__",)),
+    OpSpec("2**x.covers", lambda lib, x: 2 ** x, [F(*A)], covers=("Tensor.__rpow__",)),
+    OpSpec("x@y", lambda lib, a, b: a @ b, [F(3, 4, low=-1, high=1), F(4, 2, low=-1, high=1)],
+           covers=("Tensor.__matmul__",)),
+    OpSpec("list@y", lambda lib, b: b.__rmatmul__(lib.tensor([[1.0, 2.0, 0.5]], dtype=b.dtype)),
+           [F(3, 2)], covers=("Tensor.__rmatmul__",)),
+    OpSpec("-x.covers", lambda lib, x: -x, [F(*A)], covers=("Tensor.__neg__",)),
+    OpSpec("abs(x).covers", lambda lib, x: abs(x), [F(*A, avoid=KINK0)], covers=("Tensor.__abs__",)),
+    forward_only("~x", lambda lib, x: ~x, [Ints(*A)], covers=("Tensor.__invert__",)),
+    forward_only("~mask", lambda lib, m: ~m, [Mask(*A)]),
+    forward_only("x&y", lambda lib, x, y: x & y, [Ints(*A), Ints(*B)], covers=("Tensor.__and__",)),
+    forward_only("3&x", lambda lib, x: 3 & x, [Ints(*A)], covers=("Tensor.__rand__",)),
+    forward_only("x|y", lambda lib, x, y: x | y, [Mask(*A), Mask(*B)], covers=("Tensor.__or__",)),
+    forward_only("3|x", lambda lib, x: 3 | x, [Ints(*A)], covers=("Tensor.__ror__",)),
+    forward_only("x^y", lambda lib, x, y: x ^ y, [Ints(*A), Ints(*B)], covers=("Tensor.__xor__",)),
+    forward_only("3^x", lambda lib, x: 3 ^ x, [Ints(*A)], covers=("Tensor.__rxor__",)),
+    forward_only("x==y.covers", lambda lib, x, y: x == y, [F(*A, integers=True), F(*B, integers=True)],
+                 covers=("Tensor.__eq__",)),
+    forward_only("x!=y.covers", lambda lib, x, y: x != y, [F(*A, integers=True), F(*B, integers=True)],
+                 covers=("Tensor.__ne__",)),
+    forward_only("x<y.covers", lambda lib, x, y: x < y, [F(*A, integers=True), F(*B, integers=True)],
+                 covers=("Tensor.__lt__",)),
+    forward_only("x<=y.covers", lambda lib, x, y: x <= y, [F(*A, integers=True), F(*B, integers=True)],
+                 covers=("Tensor.__le__",)),
+    forward_only("x>y.covers", lambda lib, x, y: x > y, [F(*A, integers=True), F(*B, integers=True)],
+                 covers=("Tensor.__gt__",)),
+    forward_only("x>=y.covers", lambda lib, x, y: x >= y, [F(*A, integers=True), F(*B, integers=True)],
+                 covers=("Tensor.__ge__",)),
+    OpSpec("x[1].covers", lambda lib, x: x[1, 1:], [F(4, 5)], covers=("Tensor.__getitem__",)),
+    OpSpec("x[1:3,idx]=v", _setitem((slice(1, 3), [0, 2])), [F(4, 5), F(2, 2)], covers=("Tensor.__setitem__",)),
+    OpSpec("x[mask]=2*x[mask]", lambda lib, x, m: _setitem(m)(lib, x, x[m] * 2),
+           [F(3, 4), Mask(3, 4)], note="the written values depend on x: gradients flow through both paths"),
+    # augmented assignment (tracked: x requires grad; the forward test runs the untracked fast path)
+    OpSpec("x+=y", _augmented(_iadd), [F(*A), F(*B)], covers=("Tensor.__iadd__",)),
+    OpSpec("x+=0d", _augmented(_iadd), [F(*A), F()]),
+    OpSpec("x+=2.5", lambda lib, x: _iadd(x.clone(), 2.5), [F(*A)]),
+    OpSpec("x-=y", _augmented(_isub), [F(*A), F(*B)], covers=("Tensor.__isub__",)),
+    OpSpec("x*=y", _augmented(_imul), [F(*A), F(*B)], covers=("Tensor.__imul__",)),
+    OpSpec("x/=y", _augmented(_itruediv), [F(*A), F(*B, avoid=NONZERO)], covers=("Tensor.__itruediv__",)),
+    OpSpec("x//=y", _augmented(_ifloordiv), [F(*A, low=-5, high=5), F(*B, avoid=NONZERO)], grad=False,
+           covers=("Tensor.__ifloordiv__",)),
+    OpSpec("x%=y", _augmented(_imod), [F(*A, low=-5, high=5), F(*B, low=0.5, high=2)], covers=("Tensor.__imod__",)),
+    OpSpec("x**=y", _augmented(_ipow), [Pos(*A), F(*B)], covers=("Tensor.__ipow__",)),
+    forward_only("int&=int", _augmented(_iand), [Ints(*A), Ints(*B)], covers=("Tensor.__iand__",)),
+    forward_only("bool|=bool", _augmented(_ior), [Mask(*A), Mask(*B)], covers=("Tensor.__ior__",)),
+    forward_only("int^=int", _augmented(_ixor), [Ints(*A), Ints(*B)], covers=("Tensor.__ixor__",)),
+    # -- arithmetic ---------------------------------------------------------------------------------
+    *forms("add", [F(*A), F(*B)], inplace=True, torch=False, method=False),
+    OpSpec("Tensor.add_.alpha", lambda lib, x, y: x.clone().add_(y, alpha=-2.0), [F(*A), F(*B)]),
+    *forms("sub", [F(*A), F(*B)], inplace=True, torch=False, method=False),
+    *forms("subtract", [F(*A), F(*B)]),
+    *forms("rsub", [F(*A), F(*B)], method=False),
+    OpSpec("torch.rsub.scalar_alpha", lambda lib, x: lib.rsub(x, 2.0, alpha=3), [F(*A)]),
+    *forms("mul", [F(*A), F(*B)], inplace=True, torch=False, method=False),
+    *forms("multiply", [F(*A), F(*B)]),
+    *forms("div", [F(*A), F(*B, avoid=NONZERO)], inplace=True, torch=False, method=False),
+    *forms("divide", [F(*A), F(*B, avoid=NONZERO)]),
+    *forms("true_divide", [F(*A), F(*B, avoid=NONZERO)], torch=False),
+    # rounding_mode: the gradient of a rounded quotient is zero in torch (floor) / undefined (trunc: none)
+    forward_only("torch.div.floor", lambda lib, x, y: lib.div(x, y, rounding_mode="floor"),
+                 [F(*A, low=-5, high=5), F(*B, avoid=NONZERO)]),
+    forward_only("torch.div.trunc", lambda lib, x, y: lib.div(x, y, rounding_mode="trunc"),
+                 [F(*A, low=-5, high=5), F(*B, avoid=NONZERO)]),
+    forward_only("Tensor.div.floor_int", lambda lib, x, y: x.div(y, rounding_mode="floor"),
+                 [Ints(*A, low=-9, high=10), Ints(*B, low=1, high=4)]),
+    forward_only("Tensor.div.trunc_int", lambda lib, x, y: x.div(y, rounding_mode="trunc"),
+                 [Ints(*A, low=-9, high=10), Ints(*B, low=-4, high=-1)]),
+    forward_only("Tensor.div_.trunc", lambda lib, x, y: x.clone().div_(y, rounding_mode="trunc"),
+                 [F(*A, low=-5, high=5), F(*B, avoid=NONZERO)]),
+    *forms("floor_divide", [F(*A, low=-5, high=5), F(*B, avoid=NONZERO)], torch=False, inplace=True, grad=False),
+    *forms("remainder", [F(*A, low=-5, high=5), F(*B, low=0.5, high=2)], torch=False, method=False, inplace=True),
+    *forms("fmod", [F(*A, low=-5, high=5), F(*B, low=0.5, high=2)], inplace=True, kind="elementwise",
+           note="C's sign convention (the dividend's sign)"),
+    forward_only("torch.fmod.int", lambda lib, x, y: lib.fmod(x, y), [Ints(*A, low=-9, high=10), Ints(*B, low=1, high=4)]),
+    *forms("pow", [Pos(*A), F(*B)], torch=False, method=False, inplace=True),
+    *forms("float_power", [Pos(*A), F(*B)], float_dtypes=("float64",)),
+    *forms("square", [F(*A)], inplace=True, kind="elementwise"),
+    *forms("neg", [F(*A)], torch=False, method=False, inplace=True),
+    *forms("negative", [F(*A)], inplace=True),
+    *forms("abs", [F(*A, avoid=KINK0)], torch=False, method=False, inplace=True),
+    *forms("absolute", [F(*A, avoid=KINK0)], inplace=True),
+    *forms("lerp", [F(*A), F(*B)], 0.3, inplace=True, kind="elementwise"),
+    OpSpec("torch.lerp.tensor_weight", lambda lib, x, y, w: lib.lerp(x, y, w), [F(*A), F(*B), F(*A, low=0, high=1)]),
+    # -- fmax / fmin: NaN is ignored (the other operand wins); ties give the whole gradient to input
+    *forms("fmax", [F(*A), F(*B)], kind="elementwise"),
+    *forms("fmin", [F(*A), F(*B)], kind="elementwise"),
+    OpSpec("torch.fmax.nan", lambda lib, x, y: lib.fmax(x, y),
+           [Const([NAN, 1.0, 2.0, 3.0, NAN, -1.0]), Const([2.0, NAN, 2.0, 1.0, NAN, -1.0])],
+           gradcheck=False, note="NaN on either side, ties, NaN on both sides"),
+    OpSpec("torch.fmin.nan", lambda lib, x, y: lib.fmin(x, y),
+           [Const([NAN, 1.0, 2.0, 3.0, NAN, -1.0]), Const([2.0, NAN, 2.0, 1.0, NAN, -1.0])], gradcheck=False),
+    forward_only("torch.maximum.nan", lambda lib, x, y: lib.maximum(x, y), [Const([NAN, 1.0]), Const([2.0, NAN])],
+                 note="maximum propagates NaN, unlike fmax"),
+    # -- elementwise functions ------------------------------------------------------------------------
+    *forms("exp", [F(*A, low=-3, high=3)], torch=False, method=False, inplace=True),
+    *forms("exp2", [F(*A, low=-3, high=3)], kind="elementwise"),
+    *forms("expm1", [F(*A, low=-3, high=3)], inplace=True, kind="elementwise"),
+    *forms("log", [Pos(*A, low=0.1, high=4)], torch=False, method=False, inplace=True),
+    *forms("log2", [Pos(*A, low=0.1, high=4)], inplace=True, kind="elementwise"),
+    *forms("log10", [Pos(*A, low=0.1, high=4)], inplace=True, kind="elementwise"),
+    *forms("log1p", [F(*A, low=-0.9, high=3)], torch=False, inplace=True),
+    *forms("sqrt", [Pos(*A, low=0.1, high=4)], torch=False, method=False, inplace=True),
+    *forms("rsqrt", [Pos(*A, low=0.2, high=4)], torch=False, method=False, inplace=True),
+    *forms("reciprocal", [F(*A, avoid=NONZERO)], inplace=True, kind="elementwise"),
+    *forms("sin", [F(*A, low=-4, high=4)], torch=False, method=False, inplace=True),
+    *forms("cos", [F(*A, low=-4, high=4)], torch=False, method=False, inplace=True),
+    *forms("tan", [F(*A, low=-1.2, high=1.2)], inplace=True, kind="elementwise"),
+    *forms("tanh", [F(*A, low=-3, high=3)], torch=False, method=False, inplace=True),
+    *forms("sigmoid", [F(*A, low=-5, high=5)], torch=False, method=False, inplace=True),
+    *forms("atan", [F(*A, low=-3, high=3)], inplace=True, kind="elementwise"),
+    *forms("arctan", [F(*A, low=-3, high=3)]),
+    *forms("asin", [F(*A, low=-0.9, high=0.9)], inplace=True, kind="elementwise"),
+    *forms("arcsin", [F(*A, low=-0.9, high=0.9)]),
+    *forms("acos", [F(*A, low=-0.9, high=0.9)], inplace=True, kind="elementwise"),
+    *forms("arccos", [F(*A, low=-0.9, high=0.9)]),
+    *forms("sinh", [F(*A, low=-3, high=3)], kind="elementwise"),
+    *forms("cosh", [F(*A, low=-3, high=3)], kind="elementwise"),
+    *forms("frac", [F(*A, low=-4, high=4, avoid=near_integer())], inplace=True, kind="elementwise"),
+    *forms("relu", [F(*A, avoid=KINK0)], torch=False, method=False, inplace=True),
+    *forms("floor", [F(*A, low=-4, high=4, avoid=near_integer())], torch=False, method=False, inplace=True),
+    *forms("ceil", [F(*A, low=-4, high=4, avoid=near_integer())], torch=False, method=False, inplace=True),
+    *forms("trunc", [F(*A, low=-4, high=4, avoid=near_integer())], inplace=True, kind="elementwise"),
+    *forms("fix", [F(*A, low=-4, high=4, avoid=near_integer())]),
+    *forms("round", [F(*A, low=-4, high=4, avoid=near_half_integer())], torch=False, method=False, inplace=True),
+    *forms("sign", [F(*A, avoid=KINK0)], torch=False, method=False, inplace=True),
+    # torch's gradient of sgn alone is a ZeroTensor that cannot be read: check it inside a product
+    *forms("sgn", [F(*A, avoid=KINK0)], grad=False),
+    OpSpec("torch.sgn.times_x", lambda lib, x: lib.sgn(x) * x, [F(*A, avoid=KINK0)],
+           note="d/dx (sgn(x) x) = sgn(x) + x * 0: a nonzero gradient of sgn would show"),
+    OpSpec("Tensor.sgn.times_x", lambda lib, x: x.sgn() * x, [F(*A, avoid=KINK0)]),
+    *forms("clamp", [F(*A, avoid=near(-0.5, 0.5))], -0.5, 0.5, torch=False, method=False, inplace=True),
+    *forms("clip", [F(*A, avoid=near(-0.5, 0.5))], -0.5, 0.5, torch=False, method=False, inplace=True),
+    *forms("clamp_min", [F(*A, avoid=near(-0.5))], -0.5, inplace=True),
+    *forms("clamp_max", [F(*A, avoid=near(0.5))], 0.5, inplace=True),
+    *forms("nan_to_num", [Const([NAN, INF, -INF, 1.5, -0.0])], inplace=True, gradcheck=False),
+    OpSpec("torch.nan_to_num.values", lambda lib, x: lib.nan_to_num(x, nan=2.0, posinf=9.0, neginf=-9.0),
+           [Const([NAN, INF, -INF, 1.5])], gradcheck=False),
+    # -- comparisons and logic -------------------------------------------------------------------------
+    *[row for op in ("eq", "ne", "lt", "le", "gt", "ge")
+      for row in forms(op, [F(*A, integers=True), F(*B, integers=True)], torch=False, method=False,
+                       inplace=True, grad=False)],
+    *[row for op in ("not_equal", "less", "less_equal", "greater", "greater_equal")
+      for row in forms(op, [F(*A, integers=True), F(*B, integers=True)], grad=False)],
+    forward_only("torch.eq.nan", lambda lib, x, y: lib.eq(x, y), [Const([NAN, 1.0]), Const([NAN, 1.0])]),
+    *[row for op in ("logical_and", "logical_or", "logical_xor")
+      for row in forms(op, [Mask(*A), Ints(*B)], torch=False, method=False, inplace=True, grad=False)],
+    *forms("logical_not", [Ints(*A)], torch=False, method=False, inplace=True, grad=False),
+    *[row for op in ("bitwise_and", "bitwise_or", "bitwise_xor")
+      for row in forms(op, [Ints(*A), Ints(*B)], inplace=True, grad=False)],
+    forward_only("torch.bitwise_or.bool", lambda lib, x, y: lib.bitwise_or(x, y), [Mask(*A), Mask(*B)]),
+    *forms("bitwise_not", [Ints(*A)], inplace=True, grad=False),
+    forward_only("torch.bitwise_not.bool", lambda lib, x: lib.bitwise_not(x), [Mask(*A)]),
+    *[row for op in ("isnan", "isinf", "isfinite")
+      for row in forms(op, [Const([NAN, INF, -INF, 0.0, -1.5])], grad=False)],
+    *forms("isclose", [Const([1.0, 1.0 + 1e-9, NAN, 2.0]), Const([1.0, 1.0, NAN, 2.1])], grad=False),
+    OpSpec("torch.isclose.equal_nan", lambda lib, x, y: lib.isclose(x, y, equal_nan=True),
+           [Const([1.0, NAN]), Const([1.0, NAN])], grad=False),
+    *forms("allclose", [Const([1.0, 1.0 + 1e-9, 2.0]), Const([1.0, 1.0, 2.0])], grad=False),
+    forward_only("torch.allclose.false", lambda lib, x, y: lib.allclose(x, y), [Const([1.0, 2.0]), Const([1.0, 2.1])]),
+    *forms("equal", [Const([1.0, 2.0]), Const([1.0, 2.0])], grad=False),
+    forward_only("torch.equal.shapes", lambda lib, x, y: lib.equal(x, y), [Const([1.0, 2.0]), Const([[1.0, 2.0]])]),
+    # -- shape -----------------------------------------------------------------------------------------
+    OpSpec("Tensor.view_as", lambda lib, x, y: x.view_as(y), [F(2, 6), F(3, 4, grad=False)]),
+    OpSpec("Tensor.reshape_as", lambda lib, x, y: x.reshape_as(y), [F(2, 6), F(4, 3, grad=False)]),
+    *forms("unflatten", [F(2, 12)], 1, (3, -1)),
+    *forms("swapaxes", [F(2, 3, 4)], 0, 2),
+    *forms("swapdims", [F(2, 3, 4)], -1, 1),
+    OpSpec("Tensor.t_", lambda lib, x: x.clone().t_(), [F(3, 4)]),
+    *forms("adjoint", [F(2, 3, 4)]),
+    *forms("movedim", [F(2, 3, 4)], 0, -1),
+    OpSpec("torch.movedim.tuple", lambda lib, x: lib.movedim(x, (0, 1), (2, 0)), [F(2, 3, 4)]),
+    *forms("moveaxis", [F(2, 3, 4)], 2, 0),
+    *forms("broadcast_to", [F(3, 1)], (2, 3, 4)),
+    OpSpec("torch.broadcast_tensors", lambda lib, x, y: lib.broadcast_tensors(x, y), [F(3, 1), F(2, 1, 4)]),
+    forward_only("torch.broadcast_shapes", lambda lib: tuple(lib.broadcast_shapes((3, 1), (2, 1, 4), ())), []),
+    OpSpec("Tensor.squeeze_", lambda lib, x: x.clone().squeeze_(1), [F(3, 1, 4)]),
+    OpSpec("Tensor.squeeze_.all", lambda lib, x: x.clone().squeeze_(), [F(1, 3, 1)]),
+    OpSpec("Tensor.unsqueeze_", lambda lib, x: x.clone().unsqueeze_(-1), [F(3, 4)]),
+    *forms("tile", [F(2, 3)], (2, 1, 2)),
+    *forms("repeat_interleave", [F(2, 3)], 2, kwargs={"dim": 1}),
+    OpSpec("torch.repeat_interleave.tensor", lambda lib, x: lib.repeat_interleave(x, lib.tensor([1, 0, 3]), dim=0),
+           [F(3, 2)]),
+    *forms("flip", [F(2, 3, 4)], (0, 2)),
+    *forms("fliplr", [F(2, 3, 4)]),
+    *forms("flipud", [F(2, 3, 4)]),
+    *forms("roll", [F(3, 4)], 1, 0),
+    OpSpec("Tensor.roll.flat", lambda lib, x: x.roll(-5), [F(3, 4)]),
+    OpSpec("torch.roll.dims", lambda lib, x: lib.roll(x, (1, -2), (0, 1)), [F(3, 4)]),
+    OpSpec("torch.concat", lambda lib, a, b: lib.concat([a, b], dim=1), [F(2, 3), F(2, 1)]),
+    OpSpec("torch.concatenate", lambda lib, a, b: lib.concatenate((a, b)), [F(2, 3), F(1, 3)]),
+    OpSpec("torch.cat.empty", lambda lib, a, b: lib.cat([a, b]), [F(0, 3), F(2, 3)]),
+    OpSpec("torch.hstack", lambda lib, a, b: lib.hstack([a, b]), [F(2, 3), F(2, 1)]),
+    OpSpec("torch.hstack.1d", lambda lib, a, b: lib.hstack([a, b]), [F(2), F(3)]),
+    OpSpec("torch.vstack", lambda lib, a, b: lib.vstack([a, b]), [F(3), F(2, 3)]),
+    OpSpec("torch.dstack", lambda lib, a, b: lib.dstack([a, b]), [F(2, 3), F(2, 3)]),
+    OpSpec("torch.column_stack", lambda lib, a, b: lib.column_stack([a, b]), [F(3), F(3, 2)]),
+    OpSpec("torch.atleast_1d", lambda lib, a: lib.atleast_1d(a), [F()]),
+    OpSpec("torch.atleast_2d", lambda lib, a: lib.atleast_2d(a), [F(3)]),
+    *forms("tensor_split", [F(7, 2)], 3),
+    OpSpec("Tensor.tensor_split.indices", lambda lib, x: x.tensor_split([1, 4], dim=0), [F(7, 2)]),
+    *forms("select", [F(3, 4)], 1, -1),
+    *forms("diagonal", [F(3, 4)], 1),
+    OpSpec("Tensor.diagonal.dims", lambda lib, x: x.diagonal(0, 2, 0), [F(3, 2, 4)]),
+    *forms("diag", [F(3)], 1),
+    OpSpec("Tensor.diag.2d", lambda lib, x: x.diag(-1), [F(3, 4)]),
+    *forms("tril", [F(3, 4)], inplace=True),
+    OpSpec("torch.tril.diagonal", lambda lib, x: lib.tril(x, -1), [F(2, 3, 4)]),
+    *forms("triu", [F(3, 4)], 1, inplace=True),
+    # -- reductions, scans, sorting ----------------------------------------------------------------------
+    *forms("nansum", [Const([[NAN, 1.0, 2.0], [3.0, NAN, NAN]])], kwargs={"dim": 1}, gradcheck=False),
+    OpSpec("torch.nansum.all", lambda lib, x: lib.nansum(x), [F(3, 4)]),
+    OpSpec("torch.var_mean", lambda lib, x: lib.var_mean(x, dim=1), [F(3, 4)]),
+    OpSpec("torch.std_mean", lambda lib, x: lib.std_mean(x, dim=0, correction=0), [F(3, 4)]),
+    *forms("amax", [F(3, 4)], 1),
+    *forms("amin", [F(3, 4)], (0, 1)),
+    OpSpec("torch.amax.tied_maxima", lambda lib, x: lib.amax(x, 1), [TIES], gradcheck=False,
+           note="tied maxima share the gradient equally"),
+    OpSpec("torch.amin.tied_minima", lambda lib, x: lib.amin(x, 0), [TIES], gradcheck=False),
+    *forms("aminmax", [F(3, 4)], kwargs={"dim": 1}),
+    forward_only("Tensor.aminmax.all", lambda lib, x: x.aminmax(), [F(3, 4)]),
+    *forms("count_nonzero", [Const([[0.0, 1.0, 2.0], [0.0, 0.0, -1.0]])], grad=False),
+    OpSpec("torch.count_nonzero.dim", lambda lib, x: lib.count_nonzero(x, dim=0),
+           [Const([[0.0, 1.0, 2.0], [0.0, 0.0, -1.0]])], grad=False),
+    *forms("cumprod", [F(3, 4, avoid=NONZERO)], 1),
+    OpSpec("torch.cumprod.zero", lambda lib, x: lib.cumprod(x, 0), [Const([2.0, 0.0, 3.0, -1.0])], gradcheck=False,
+           note="a zero in the running product"),
+    *forms("sort", [F(3, 4)], 1),
+    OpSpec("Tensor.sort.descending", lambda lib, x: x.sort(0, descending=True), [F(3, 4)]),
+    forward_only("torch.sort.stable_ties", lambda lib, x: lib.sort(x, stable=True), [Const([2.0, 1.0, 2.0, 1.0, 0.0])]),
+    *forms("argsort", [F(3, 4)], kwargs={"dim": 0}, grad=False),
+    forward_only("torch.argsort.stable_ties", lambda lib, x: lib.argsort(x, stable=True), [Const([2.0, 1.0, 2.0, 1.0])]),
+    *forms("topk", [F(3, 5)], 2),
+    OpSpec("Tensor.topk.smallest", lambda lib, x: x.topk(3, dim=0, largest=False), [F(4, 3)]),
+    *forms("median", [F(3, 5)], kwargs={"dim": 1}),
+    OpSpec("Tensor.median.all_even", lambda lib, x: x.median(), [F(2, 3)], note="even count: the lower middle"),
+    *forms("kthvalue", [F(3, 5)], 2),
+    OpSpec("Tensor.kthvalue.keepdim", lambda lib, x: x.kthvalue(1, 0, True), [F(3, 5)]),
+    *forms("unique", [Const([3.0, 1.0, 3.0, 2.0, 1.0])], grad=False),
+    forward_only("torch.unique.inverse_counts",
+                 lambda lib, x: lib.unique(x, return_inverse=True, return_counts=True), [Ints(2, 5, low=0, high=3)]),
+    # -- linear algebra -------------------------------------------------------------------------------
+    OpSpec("torch.vdot", lambda lib, a, b: lib.vdot(a, b), [F(5), F(5)]),
+    *forms("inner", [F(2, 4), F(3, 4)]),
+    *forms("ger", [F(3), F(2)]),
+    *forms("addmm", [F(3, 2), F(3, 4, low=-1, high=1), F(4, 2, low=-1, high=1)]),
+    OpSpec("torch.addmm.beta_alpha", lambda lib, c, a, b: lib.addmm(c, a, b, beta=0.5, alpha=-2.0),
+           [F(2), F(3, 4, low=-1, high=1), F(4, 2, low=-1, high=1)]),
+    OpSpec("torch.einsum", lambda lib, a, b: lib.einsum("bij,bjk->bik", a, b), [F(2, 3, 4), F(2, 4, 2)]),
+    forward_only("torch.einsum.trace", lambda lib, a: lib.einsum("ii->", a), [F(3, 3)],
+                 note="no gradient in ember for a repeated subscript (it raises NotImplementedError)"),
+    OpSpec("torch.einsum.implicit_ellipsis", lambda lib, a, b: lib.einsum("...ij,jk", a, b), [F(2, 3, 4), F(4, 2)]),
+    OpSpec("torch.einsum.summed_alone", lambda lib, a, b: lib.einsum("ij,jk->i", a, b), [F(3, 4), F(4, 2)],
+           note="k is summed in b alone: b's gradient broadcasts along it"),
+    OpSpec("torch.einsum.three", lambda lib, a, b, c: lib.einsum("i,ij,j->", a, b, c), [F(3), F(3, 4), F(4)]),
+    # -- indexing ---------------------------------------------------------------------------------------
+    OpSpec("Tensor.scatter_", lambda lib, x, i, s: x.clone().scatter_(1, i, s),
+           [F(3, 5), Perm(3, 2, dim=1, size=5), F(3, 2)]),
+    OpSpec("torch.scatter_add", lambda lib, x, i, s: lib.scatter_add(x, 1, i, s), [F(3, 5), I(3, 4, high=5), F(3, 4)],
+           note="repeated indices add up"),
+    OpSpec("Tensor.scatter_add", lambda lib, x, i, s: x.scatter_add(0, i, s), [F(4, 3), I(5, 3, high=4), F(5, 3)]),
+    OpSpec("Tensor.scatter_add_.dim1", lambda lib, x, i, s: x.clone().scatter_add_(1, i, s),
+           [F(3, 5), I(3, 4, high=5), F(3, 4)]),
+    OpSpec("torch.scatter_reduce", lambda lib, x, i, s: lib.scatter_reduce(x, 1, i, s, "sum"),
+           [F(3, 5), I(3, 4, high=5), F(3, 4)]),
+    OpSpec("Tensor.scatter_reduce", lambda lib, x, i, s: x.scatter_reduce(0, i, s, "prod", include_self=False),
+           [F(4, 3, low=0.5, high=1.5), Perm(2, 3, dim=0, size=4), F(2, 3, low=0.5, high=1.5)]),
+    OpSpec("Tensor.scatter_reduce_", lambda lib, x, i, s: x.clone().scatter_reduce_(1, i, s, "sum"),
+           [F(3, 5), I(3, 4, high=5), F(3, 4)]),
+    *forms("take_along_dim", [F(3, 4), I(3, 2, high=4)], kwargs={"dim": 1}),
+    OpSpec("torch.take_along_dim.flat", lambda lib, x, i: lib.take_along_dim(x, i), [F(3, 4), I(5, high=12)]),
+    OpSpec("torch.index_add", lambda lib, x, i, s: lib.index_add(x, 0, i, s), [F(4, 3), Const([0, 2, 0], dtype="int64"),
+                                                                                F(3, 3)], note="index 0 twice"),
+    OpSpec("Tensor.index_add", lambda lib, x, i, s: x.index_add(1, i, s, alpha=2.0), [F(3, 4), I(2, high=4), F(3, 2)]),
+    OpSpec("Tensor.index_add_", lambda lib, x, i, s: x.clone().index_add_(0, i, s), [F(4, 3), I(5, high=4), F(5, 3)]),
+    OpSpec("torch.index_fill", lambda lib, x, i: lib.index_fill(x, 1, i, -1.5), [F(3, 4), Const([0, 2], dtype="int64")]),
+    OpSpec("Tensor.index_fill", lambda lib, x, i: x.index_fill(0, i, 2.0), [F(3, 4), Const([1], dtype="int64")]),
+    OpSpec("Tensor.index_fill_", lambda lib, x, i: x.clone().index_fill_(1, i, 0.0), [F(3, 4), Const([3, 0], dtype="int64")]),
+    OpSpec("torch.index_put", lambda lib, x, i, v: lib.index_put(x, (i,), v), [F(4, 3), Const([0, 2], dtype="int64"), F(2, 3)]),
+    OpSpec("Tensor.index_put", lambda lib, x, i, v: x.index_put((i,), v, accumulate=True),
+           [F(4, 3), Const([1, 1, 3], dtype="int64"), F(3, 3)], note="accumulate with a repeated index"),
+    OpSpec("Tensor.index_put_", lambda lib, x, i, j, v: x.clone().index_put_((i, j), v),
+           [F(4, 3), Const([0, 3], dtype="int64"), Const([2, 1], dtype="int64"), F(2)]),
+    OpSpec("torch.index_put_", lambda lib, x, i, v: lib.index_put_(x.clone(), (i,), v),
+           [F(4, 3), Const([2], dtype="int64"), F(3)]),
+    OpSpec("Tensor.masked_fill_", lambda lib, x, m: x.clone().masked_fill_(m, -2.0), [F(3, 4), Mask(4)]),
+    *forms("masked_select", [F(3, 4), Mask(4)]),
+    OpSpec("torch.masked_select.none", lambda lib, x, m: lib.masked_select(x, m & False), [F(3, 4), Mask(3, 4)],
+           note="empty result"),
+    OpSpec("torch.masked_scatter", lambda lib, x, m, s: lib.masked_scatter(x, m, s), [F(3, 4), Mask(3, 4), F(12)]),
+    OpSpec("Tensor.masked_scatter", lambda lib, x, m, s: x.masked_scatter(m, s), [F(3, 4), Mask(4), F(3, 5)]),
+    OpSpec("Tensor.masked_scatter_", lambda lib, x, m, s: x.clone().masked_scatter_(m, s), [F(3, 4), Mask(3, 4), F(14)]),
+    *forms("nonzero", [Const([[0.0, 1.0, 0.0], [2.0, 0.0, 3.0]])], grad=False),
+    forward_only("torch.nonzero.as_tuple", lambda lib, x: lib.nonzero(x, as_tuple=True), [Const([[0.0, 1.0], [2.0, 0.0]])]),
+    forward_only("torch.nonzero.empty", lambda lib, x: lib.nonzero(x), [Const([[0.0, 0.0]])]),
+    *forms("argwhere", [Const([[0.0, 1.0, 0.0], [2.0, 0.0, 3.0]])], grad=False),
+    *forms("take", [F(3, 4), I(2, 3, low=-12, high=12)]),
+    # -- activations in the top namespace --------------------------------------------------------------
+    OpSpec("torch.softmax", lambda lib, x: lib.softmax(x, 1), [F(3, 4)]),
+    OpSpec("torch.softmax.dtype", lambda lib, x: lib.softmax(x, -1, dtype=lib.float64), [F(3, 4)]),
+    OpSpec("torch.log_softmax", lambda lib, x: lib.log_softmax(x, dim=0), [F(3, 4)]),
 ]
 
 

@@ -370,6 +370,20 @@ def test_resume_with_last_epoch():
     assert hist[0] == hist[1]
 
 
+def test_cosine_get_lr_right_after_resuming():
+    """CosineAnnealingLR's closed-form branch (`_step_count == 1 and last_epoch > 0`) is never taken by
+    step(); a direct get_lr() call right after constructing with last_epoch takes it, as in torch."""
+    lrs = []
+    for lib in (LIB, REF):
+        _, opt = make_optimizer(lib, lrs=(0.5,))
+        opt.param_groups[0]["initial_lr"] = 1.0
+        sched = sched_of(lib).CosineAnnealingLR(opt, T_max=10, eta_min=0.01, last_epoch=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "please use get_last_lr()"
+            lrs.append(sched.get_lr())
+    assert lrs[0] == lrs[1] == [0.01 + 0.99 * (1 + math.cos(4 * math.pi / 10)) / 2]
+
+
 def test_not_an_optimizer():
     with pytest.raises(TypeError, match="list is not an Optimizer"):
         sched_of(LIB).StepLR([], step_size=2)

@@ -20,3 +20,8 @@ from ember.nn.modules.conv import Conv1d, Conv2d  # noqa: F401
 from ember.nn.modules.pooling import (  # noqa: F401
     MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d,
 )
+
+# `from ember.nn.modules import *` (ember.nn does it) gives the layers, not the files they live in
+import types as _types  # noqa: E402
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and not isinstance(_v, _types.ModuleType)]

@@ -3,6 +3,7 @@ from collections import OrderedDict, namedtuple
 import itertools
 
 from ember.tensor import Tensor
+from ember.utils.hooks import RemovableHandle
 from ember.nn.parameter import Parameter
 from ember.autograd.grad_mode import no_grad
 
@@ -22,23 +23,6 @@ def _addindent(s, num_spaces):
         return s
     first = lines.pop(0)
     return first + "\n" + "\n".join(" " * num_spaces + line for line in lines)
-
-
-class _RemovableHandle:
-    _ids = itertools.count()
-
-    def __init__(self, hooks):
-        self.hooks = hooks
-        self.id = next(self._ids)
-
-    def remove(self):
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class Module:
@@ -82,14 +66,14 @@ class Module:
     _call_impl = __call__
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        handle = _RemovableHandle(self._forward_pre_hooks)
+        handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
         if prepend:
             self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
-        handle = _RemovableHandle(self._forward_hooks)
+        handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
@@ -479,7 +463,7 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     def register_load_state_dict_pre_hook(self, hook):
-        handle = _RemovableHandle(self._load_state_dict_pre_hooks)
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
         self._load_state_dict_pre_hooks[handle.id] = hook
         return handle
 
@@ -518,6 +502,6 @@ class Module:
 
 def _typename(obj):
     if isinstance(obj, Tensor):
-        return "torch." + {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor"}.get(
-            obj.dtype.name, "Tensor")
+        from ember.backend.dtypes import legacy_type_name
+        return legacy_type_name(obj.dtype)
     return type(obj).__name__
