@@ -8,7 +8,7 @@ that cost more than the arithmetic: a LeNet training step at batch 256 took 24-2
 defaults and 13.7-14.6 ms with big blocks kept in the heap (PyTorch's own step: 15.4 vs 9.3 ms).
 So at import ember raises the mmap threshold to its maximum (32 MB) and stops trimming the heap
 below 1 GB. Peak memory does not grow; memory freed after the peak stays with the process for reuse.
-Set EMBER_KEEP_FREED_MEMORY=0 to keep glibc's defaults.
+Set EMBER_KEEP_FREED_MEMORY=0 to keep glibc's defaults (ember/backend/process.py lists every such setting).
 """
 import os
 import threading

@@ -44,7 +44,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ember.autograd.function import Function, fresh_grad
 from ember.backend.memory import padded, scratch
-from ember.backend.threads import get_threads as _threads, matmul, parallel
+from ember.backend.threads import get_threads as _threads, matmul, parallel, route_threads
 from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
 
@@ -278,7 +278,7 @@ def _grad_input_ext(gy, wm, g):
             t = target[:, lo:hi]
             t += src[:, lo:hi]
 
-    if N == 1 and g.G == 1 and _threads() > 1:
+    if N == 1 and g.G == 1 and route_threads() > 1:
         # one image: each thread multiplies out the column-gradient rows of its share of the channels
         # and adds them back at once, while they are still in its cache (one hand-off, not two)
         widen(0, 1)
@@ -422,7 +422,7 @@ def _forward(x, w, b, g, cols=None, keep=False):
     x4, w4 = g.x4(x), g.w4(w)
     wm = w4.reshape(g.G, g.Og, g.Cg * g.KH * g.KW)
     P = g.OH * g.OW
-    if g.batch_major and cols is None and g.N == 1 and g.G == 1 and P >= 1024 and _threads() > 1:
+    if g.batch_major and cols is None and g.N == 1 and g.G == 1 and P >= 1024 and route_threads() > 1:
         fused = _forward_one_image(x4, wm[0], b, g, keep)
         if fused is not None:
             return fused
