@@ -124,6 +124,8 @@ def _choose_route(g, itemsize):
     if not ((g.N == 1 or small or g.Og >= ckk) and g.Og <= P):
         return "channel_chunked" if g.chunks_for(_CHUNK_COLS, itemsize) else "channel"
     wide = g.sw == 1 and not (g.KH == g.KW == 1)
+    if g.N == 0:
+        return "batch_wide_rows" if wide else "batch"
     if g.N == 1:
         if g.G == 1 and P >= 1024 and route_threads() > 1 and not unpadded_1x1:
             return "one_image_wide_rows" if wide else "one_image"
