@@ -124,7 +124,6 @@ class _ConvTransposeNd(_ConvNd):
         """output_padding, or the one that gives `output_size` (PyTorch's checks and messages)."""
         if output_size is None:
             return list(self.output_padding)
-        output_size = list(output_size)
         has_batch_dim = input.dim() == num_spatial_dims + 2
         num_non_spatial_dims = 2 if has_batch_dim else 1
         if len(output_size) == num_non_spatial_dims + num_spatial_dims:
