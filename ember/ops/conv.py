@@ -12,7 +12,8 @@ for stride 1, so it runs at memory speed. Two layouts:
   transposed to NCHW by one copy fused with the bias add; the weight gradient is gout(O, N*P) @ cols.T
   (BLAS reads the transposed operand in place); the column gradient is W.T @ gout(O, N*P). Columns of
   more than _CHUNK_COLS bytes are made a few images at a time (each chunk still one big GEMM), which
-  keeps them out of the peak memory (MNIST-AlexNet at batch 256 trains in 0.8x torch's peak RSS).
+  keeps them out of the peak memory (bench/README.md, "Measured design choices", has the figures quoted
+  in this module and in pool.py, threads.py and memory.py).
 * batch-major columns (N, C*KH*KW, OH*OW) for one image (then it is the same single matrix: AlexNet
   and ResNet at batch 1) and for a batch of small images (LeNet at batch 256): a batched GEMM whose
   result is NCHW directly, no transposes anywhere; the weight gradient is a batched GEMM into
@@ -25,7 +26,7 @@ A 1x1 convolution without padding is a reshape (a view for stride 1) and a GEMM:
 The input gradient is W.T @ gout followed by col2im: one strided add per kernel offset (never a loop
 over pixels). In the batch-major layout with stride 1 along W, the output gradient is first widened
 to the padded width with zero columns, so each offset's add covers whole padded rows (long contiguous
-runs instead of OW-element pieces: col2im ~1.5x faster on LeNet's and ResNet's layers). The weight gradient needs
+runs instead of OW-element pieces: a faster col2im on LeNet's and ResNet's layers). The weight gradient needs
 the columns again: they are kept from the forward (`stash`, freed as soon as backward has run) when
 that costs no more memory than the output, or for few output channels (where rebuilding them is a big
 share of the work); otherwise backward rebuilds them (a fraction of the GEMMs' time), which keeps
@@ -461,7 +462,7 @@ def _grad_input_banded(gy, w, g):
     into the weight instead: gy's rows (N*OH, O*OW) times the banded weight's transpose give, per output
     row, the gradient of the KH input rows it came from, (N*OH, KH*C*Wp); adding those back takes one
     strided add per kernel row. The band holds zeros, so the GEMM does Wp/KW times the useful work
-    (2.8x for LeNet), but as one well-shaped GEMM that is still the faster route (2.4 -> 1.5 ms)."""
+    (2.8x for LeNet), but as one well-shaped GEMM that is still the faster route."""
     N, C, KH, OH, OW, Wp = g.N, g.C, g.KH, g.OH, g.OW, g.Wp
     gy4 = gy.reshape(N, g.O, OH, OW)
     rows = np.empty((N, OH, g.O, OW), gy.dtype)
@@ -503,8 +504,8 @@ def _batched(g, work, fill, nbytes):
 
     When the per-image GEMMs are small (g.split) the images are split between threads. On one thread
     the images go in chunks of about 2 MB of columns, so that what fill or a GEMM writes is still in
-    cache when the next step reads it (LeNet's col2im 30% faster); on several threads chunking costs
-    more than it saves (the many small NumPy calls contend for the GIL: col2im 3.5 ms instead of 2.1).
+    cache when the next step reads it; on several threads chunking costs more than it saves (the many
+    small NumPy calls contend for the GIL).
     Otherwise the copies run on threads and one batched GEMM is left to BLAS's threads."""
     if g.split:
         step = max(1, _CHUNK_BYTES * g.N // max(nbytes, 1)) if _threads() == 1 else max(g.N, 1)
@@ -722,7 +723,7 @@ _ONES = {}
 
 def _bias_grad(gy, g):
     """The bias gradient, gy summed over images and pixels: images added first (contiguous rows), then
-    each channel's pixels as a matrix-vector product with ones (3x faster than NumPy's sum over them)."""
+    each channel's pixels as a matrix-vector product with ones (faster than NumPy's sum over short rows)."""
     P = g.OH * g.OW
     gy3 = gy.reshape(g.N, g.O, P)
     rows = gy3[0] if g.N == 1 else np.add.reduce(gy3, axis=0)

@@ -5,15 +5,16 @@ How pooling is computed
 A pooling window is KH*KW kernel offsets; for each offset (kh, kw) the input elements it picks for every
 output position form one strided slice of the (padded) input. So max and avg pooling are a loop over
 the kernel offsets (9 for a 3x3 window) of whole-array NumPy operations on strided slices -- never a
-loop over pixels or images. Measured against the alternatives: reducing a 6-d window view (or the
-(N, C, OH, kh, OW, kw) reshape of the non-overlapping case) with np.max/np.sum is 4-20x slower, because
-NumPy's reduction inner loop then runs over the tiny kernel axis; the offset loop runs over the output
-width instead.
+loop over pixels or images. Reducing a 6-d window view (or the (N, C, OH, kh, OW, kw) reshape of the
+non-overlapping case) with np.max/np.sum is several times slower (bench/README.md, "Measured design
+choices"), because NumPy's reduction inner loop then runs over the tiny kernel axis; the offset loop
+runs over the output width instead. That window view is what the `reference` route does: readable,
+and the oracle the fast routes are tested against.
 
 Max pooling keeps, per output element, the offset of its argmax in the window (uint8 for windows up to
 255 elements): a quarter of a float32 output, stashed for backward and freed once backward has run.
 It is updated branch-free: offsets are visited in increasing order, so `idx = max(idx, k * (x_k > m))`
-records the first maximum in scan order (PyTorch's tie rule); `np.copyto(..., where=mask)` measured 10x
+records the first maximum in scan order (PyTorch's tie rule); `np.copyto(..., where=mask)` is much
 slower. `x_k > m` is read off the new running max (`max(m, x_k) != m`), so each offset reads its strided
 slice once. NaN follows PyTorch (a NaN wins, the last one in scan order): checked once at the end and
 redone exactly only when the result holds a NaN. Padding is -inf (the lowest integer for integer tensors)
@@ -633,7 +634,7 @@ def _avg_scatter(grad, g, div):
     if g.tiles and g.route == "images" and not isinstance(div, np.ndarray):
         # windows tile the input: every input element gets its window's gradient / div. Each output row is
         # widened to a whole input row (np.repeat), then copied to the kh input rows it covers: long
-        # contiguous copies (writing through a (.., OW, kw) view instead runs kw-element pieces: 3x slower)
+        # contiguous copies (writing through a (.., OW, kw) view instead runs kw-element pieces: slower)
         gx = np.empty((g.N, g.C, g.H, g.W), grad.dtype)
         gx5 = gx.reshape(g.N, g.C, g.OH, g.kh, g.W)
         d = grad.dtype.type(div)
@@ -855,7 +856,7 @@ class _GlobalAvg(Function):
         hw = x.shape[-2] * x.shape[-1]
         x2 = x.reshape(-1, hw)
         if x.dtype.char in "fd":
-            # row sums as one GEMV with a ones vector: NumPy's add.reduce pays ~20 ns per short row
+            # row sums as one GEMV with a ones vector: NumPy's add.reduce pays a fixed cost per short row
             s = np.matmul(x2, _ones(hw, x.dtype))
         else:
             s = np.add.reduce(x2, axis=1)
