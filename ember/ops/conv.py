@@ -39,6 +39,10 @@ ember/backend/memory.py).
 
 Backward passes are helper Functions (input gradient = transposed convolution, weight gradient) whose
 own backward are convolutions again, so double backward works.
+
+Which layout and which of the variants above a call uses is one named route (ROUTES below), chosen by
+_choose_route from the sizes and the thread count or forced with `force_route(name)`; the `reference` route
+is the textbook im2col convolution in a dozen lines, the oracle the others are tested against.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
