@@ -60,17 +60,19 @@ def measure(model, threads, env, det, steps=40):
 
 
 def main():
-    rounds = 3
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     print("| model | threads | setting | step (ms) | / defaults |")
     print("|---|---:|---|---:|---:|")
     for model in ("lenet", "mlp"):
         for threads in (1, 2):
-            base = None
-            for name, env, det in VARIANTS:
-                if threads == 1 and env.get("EMBER_GEMM_THREADING"):
-                    continue            # the same as the defaults on one thread
-                t = sorted(measure(model, threads, env, det) for _ in range(rounds))[rounds // 2]
-                base = base or t
+            variants = [v for v in VARIANTS if not (threads == 1 and v[1].get("EMBER_GEMM_THREADING"))]
+            times = {name: [] for name, _, _ in variants}
+            for r in range(rounds):          # variants interleaved: a busy spell hits them all alike
+                for name, env, det in (variants if r % 2 == 0 else variants[::-1]):
+                    times[name].append(measure(model, threads, env, det))
+            base = sorted(times["defaults"])[rounds // 2]
+            for name, _, _ in variants:
+                t = sorted(times[name])[rounds // 2]
                 print(f"| {model} b256 | {threads} | {name} | {t * 1e3:.2f} | {t / base:.2f} |", flush=True)
 
 
