@@ -126,7 +126,7 @@ def is_deterministic_algorithms_warn_only_enabled():
 
 # torch.nn, torch.optim, torch.save ... are there after `import torch`. Here they load on first use,
 # so that a program using only tensors does not pay for importing the layers, optimizers and I/O.
-_LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision"}
+_LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision", "distributed"}
 _LAZY_ATTRS = {"save": "ember.serialization", "load": "ember.serialization", "summary": "ember._summary"}
 
 
