@@ -5,7 +5,7 @@
 Tensors and autograd live in ember.tensor / ember.autograd, the ops in ember.ops (one module per
 family, each op's forward beside its backward), the array backend behind ember.backend.
 """
-from ember.backend.memory import keep_freed_memory as _keep_freed_memory
+from ember.backend.process import apply_at_import as _apply_process_settings
 from ember.backend import dtypes as _dtypes
 from ember.backend.dtypes import (  # noqa: F401
     dtype, uint8, int8, int16, int32, int64, float16, float32, float64,
@@ -30,7 +30,7 @@ from ember._tensor_str import set_printoptions  # noqa: F401
 
 __version__ = "0.1.0"
 
-_keep_freed_memory()     # training loops reuse big arrays; see ember/backend/memory.py
+_apply_process_settings()   # every process-wide setting ember makes: ember/backend/process.py
 
 bool = _dtypes.bool_  # noqa: A001  (torch.bool)
 float = _dtypes.float32  # noqa: A001
@@ -81,8 +81,8 @@ def can_cast(from_, to):
 
 
 def set_num_threads(n):
-    """The number of threads ember's ops use (its worker pool; NumPy's BLAS is kept single-threaded and
-    big matrix multiplies are split between these threads instead -- see ember/backend/threads.py)."""
+    """The number of threads ember's ops use (its worker pool; by default NumPy's BLAS is kept single-threaded
+    and big matrix multiplies are split between these threads instead -- see ember/backend/threads.py)."""
     from ember.backend import threads
     threads.set_threads(n)
 
@@ -93,7 +93,28 @@ def get_num_threads():
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
-    pass  # every ember op is deterministic already
+    """Results independent of the thread count too (they never depend on timing or on what ran before):
+    big matrix multiplies are cut at fixed places and routes chosen as on one thread; see
+    ember/backend/threads.py, and bench/README.md for what it costs."""
+    import builtins
+    if not isinstance(mode, builtins.bool):       # `bool` here is ember.bool, the dtype
+        raise TypeError(f"_set_deterministic_algorithms(): argument 'mode' (position 1) must be bool, not "
+                        f"{type(mode).__name__}")
+    if not isinstance(warn_only, builtins.bool):
+        raise TypeError(f"_set_deterministic_algorithms(): argument 'warn_only' must be bool, not "
+                        f"{type(warn_only).__name__}")
+    from ember.backend import threads
+    threads.set_deterministic(mode, warn_only)
+
+
+def are_deterministic_algorithms_enabled():
+    from ember.backend import threads
+    return threads.is_deterministic()
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    from ember.backend import threads
+    return threads.is_deterministic_warn_only()
 
 
 # The public namespace: what is written above, plus the ops of the registry. Nothing else is public

@@ -19,13 +19,6 @@ def two_threads():
     ember.set_num_threads(saved)
 
 
-def _pool_in_use():
-    """Make the pool count as busy, so that matmul splits GEMMs itself (while the pool is idle, it leaves
-    them to BLAS: see threads.py)."""
-    threads.parallel(lambda lo, hi: None, 2)
-    assert threads._pool_busy()
-
-
 SHAPES = [
     ((300, 500), (500, 400)),            # split by rows
     ((8, 700), (700, 3000)),             # few rows, many columns: split by columns
@@ -46,12 +39,10 @@ def test_matmul_equals_numpy(two_threads, sa, sb):
     a = rng.standard_normal(sa).astype(np.float32)
     b = rng.standard_normal(sb).astype(np.float32)
     expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
-    _pool_in_use()
     got = threads.matmul(a, b)
     assert got.shape == expected.shape and got.dtype == np.float32
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
     out = np.full(expected.shape, np.nan, np.float32)
-    _pool_in_use()
     assert threads.matmul(a, b, out=out) is out
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-3)
 
@@ -60,13 +51,11 @@ def test_matmul_of_transposed_views(two_threads):
     rng = np.random.default_rng(1)
     a = rng.standard_normal((600, 400)).astype(np.float32)
     b = rng.standard_normal((300, 600)).astype(np.float32)
-    _pool_in_use()
     np.testing.assert_allclose(threads.matmul(a.T, b.T), a.T.astype(np.float64) @ b.T, rtol=1e-4, atol=1e-3)
     # long and thin, the second operand a transposed view (a convolution's weight gradient: gy @ cols.T)
     gy = rng.standard_normal((1, 1, 64, 12544)).astype(np.float32)
     cols = rng.standard_normal((1, 1, 49, 12544)).astype(np.float32)
     expected = gy[0, 0].astype(np.float64) @ cols[0, 0].T
-    _pool_in_use()
     np.testing.assert_allclose(threads.matmul(gy, cols.transpose(0, 1, 3, 2))[0, 0], expected, rtol=1e-4, atol=2e-3)
 
 
@@ -113,27 +102,57 @@ def test_errors_in_a_share_reach_the_caller(two_threads):
         threads.parallel(fn, 10)
 
 
-def test_blas_threads_follow_the_pool():
-    """BLAS threads GEMMs while ember's pool is idle and is kept single-threaded while the pool works."""
+def _blas_threads_after(code, **env):
+    """BLAS's thread counts (threadpoolctl) printed by `code` in a fresh process."""
     pytest.importorskip("threadpoolctl")
-    code = ("import time, numpy as np, ember, threadpoolctl\n"
-            "from ember.backend import threads\n"
-            "ember.set_num_threads(2)\n"
-            "def blas():\n"
-            "    return [p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas']\n"
+    prelude = ("import time, numpy as np, ember, threadpoolctl\n"
+               "from ember.backend import threads\n"
+               "def blas():\n"
+               "    return [p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas']\n")
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("EMBER_")}
+    run_env.update(env)
+    out = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, check=True,
+                         env=run_env).stdout
+    return [eval(line) for line in out.splitlines()]
+
+
+def test_blas_is_single_threaded_whatever_ran_before():
+    """By default BLAS stays single-threaded (ember's pool splits big GEMMs) -- before and after pool
+    activity and after the pool has been idle: no mode that depends on the clock."""
+    code = ("ember.set_num_threads(2)\n"
             "ember.ones(300, 300) @ ember.ones(300, 300)\n"
             "print(blas())\n"
             "threads.parallel(lambda lo, hi: None, 4)\n"
             "ember.ones(300, 300) @ ember.ones(300, 300)\n"
             "print(blas())\n"
-            "time.sleep(threads.POOL_BUSY_S + 0.1)\n"
+            "time.sleep(0.7)\n"
             "ember.ones(300, 300) @ ember.ones(300, 300)\n"
             "print(blas())\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    idle, busy, idle_again = [eval(line) for line in out.splitlines()]
-    assert idle and all(c == 2 for c in idle)
-    assert all(c == 1 for c in busy)
-    assert all(c == 2 for c in idle_again)
+    runs = _blas_threads_after(code)
+    assert all(r and all(c == 1 for c in r) for r in runs), runs
+
+
+def test_gemm_threading_blas_opt_out():
+    """EMBER_GEMM_THREADING=blas (the opt-out of single-threaded BLAS): BLAS threads GEMMs with ember's
+    thread count, whatever ran before; deterministic mode overrides it."""
+    code = ("ember.set_num_threads(2)\n"
+            "print([threads.get_gemm_threading() == 'blas'])\n"
+            "ember.ones(300, 300) @ ember.ones(300, 300)\n"
+            "print(blas())\n"
+            "threads.parallel(lambda lo, hi: None, 4)\n"
+            "print(blas())\n"
+            "ember.use_deterministic_algorithms(True)\n"
+            "print(blas())\n")
+    flag, first, after_pool, deterministic = _blas_threads_after(code, EMBER_GEMM_THREADING="blas")
+    assert flag == [True]
+    assert first and all(c == 2 for c in first)
+    assert all(c == 2 for c in after_pool)
+    assert all(c == 1 for c in deterministic)
+
+
+def test_gemm_threading_setting_is_checked():
+    with pytest.raises(ValueError, match="gemm threading"):
+        threads.set_gemm_threading("spin")
 
 
 def test_keep_freed_memory_setting():

@@ -3,12 +3,11 @@ short-lived arrays live in per-thread scratch buffers (scratch, padded).
 
 glibc serves big allocations (over 128 KB at first, a threshold that then adapts) with fresh mmap'd
 pages and returns them to the OS when they are freed; the next step of a training loop then pays a
-page fault and the zeroing of every 4 KB page of its temporaries and results again. On this machine
-that cost more than the arithmetic: a LeNet training step at batch 256 took 24-28 ms with glibc's
-defaults and 13.7-14.6 ms with big blocks kept in the heap (PyTorch's own step: 15.4 vs 9.3 ms).
+page fault and the zeroing of every 4 KB page of its temporaries and results again. On the bench machine
+that cost more than the arithmetic of a LeNet training step (bench/README.md, "Process-wide settings").
 So at import ember raises the mmap threshold to its maximum (32 MB) and stops trimming the heap
 below 1 GB. Peak memory does not grow; memory freed after the peak stays with the process for reuse.
-Set EMBER_KEEP_FREED_MEMORY=0 to keep glibc's defaults.
+Set EMBER_KEEP_FREED_MEMORY=0 to keep glibc's defaults (ember/backend/process.py lists every such setting).
 """
 import os
 import threading
@@ -39,9 +38,9 @@ class _Scratch(threading.local):
     columns, column gradient, widened output gradient; a pool's padded input).
 
     Fresh memory is expensive: every new page is faulted in and zeroed by the kernel, and glibc hands
-    big freed blocks back to the OS as soon as a call frees more than a couple of them. Measured here:
-    allocating and filling two 4 MB arrays per call costs 7 ms instead of 0.06 ms when the memory is
-    reused, i.e. more than the im2col copy and the GEMM of LeNet's layers together. So a few named
+    big freed blocks back to the OS as soon as a call frees more than a couple of them. Allocating and
+    filling fresh arrays per call costs more than the im2col copy and the GEMM of LeNet's layers
+    together (bench/README.md, "Measured design choices"). So a few named
     buffers are kept per thread and reused, within a cap (they stay in the process's resident memory
     between calls); bigger arrays are allocated afresh."""
     LIMIT = 24 << 20      # largest buffer kept

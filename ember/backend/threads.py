@@ -1,37 +1,45 @@
 """CPU threads: one worker pool for what ember runs in parallel, and who threads the matrix multiplies.
 
-OpenBLAS's worker threads busy-wait for about 0.1 s after every multi-threaded call, waiting for the
-next one. That makes back-to-back GEMMs start instantly (an MLP's training step is little else), but
-any other thread that wants a core meanwhile -- ember's own workers, which copy im2col columns and run
-the small per-image GEMMs of a convolution in parallel -- competes with a spinning thread. Measured on
-this 2-core machine: a LeNet training step at batch 256 took 19.4 ms with OpenBLAS threading its small
-fully-connected GEMMs and 14.7 ms with OpenBLAS kept single-threaded. So there are two regimes:
+OpenBLAS's worker threads busy-wait for a while after every multi-threaded call, waiting for the next
+one. Any other thread that wants a core meanwhile -- ember's own workers, which copy im2col columns and
+run the small per-image GEMMs of a convolution in parallel -- then competes with a spinning thread. So
+by default NumPy's BLAS is kept single-threaded (set on ember's first GEMM or parallel call, see
+ember/backend/process.py) and ember splits big GEMMs over its own pool instead: two single-threaded
+halves on two cores run about as fast as OpenBLAS's own two threads (bench/README.md has the figures).
 
-* while ember's pool is idle (no parallel call in the last POOL_BUSY_S seconds: MLPs), BLAS runs with
-  ember's thread count and threads GEMMs itself;
-* once the pool is in use (convolutions, big optimizer steps), BLAS is set to one thread and ember
-  splits big GEMMs over its pool instead: two single-threaded halves on two cores run about as fast
-  as OpenBLAS's own two threads (1024x1024 @ 1024x1024: 4.8 ms vs 4.9 ms).
+Who threads a GEMM is a setting, never a guess from what ran recently: the result of a call depends
+only on its inputs, the thread count and these settings.
 
-This sets NumPy's BLAS thread count for the whole process; `ember.set_num_threads(n)` sizes both.
+* `set_threads(n)` (`ember.set_num_threads`): the size of ember's pool.
+* GEMM threading, `set_gemm_threading("ember" | "blas")` or EMBER_GEMM_THREADING at import: "ember"
+  (the default, above) or "blas": BLAS gets ember's thread count and threads every GEMM itself, ember
+  never splits one (can suit a pure MLP, whose back-to-back GEMMs start at once on BLAS's spinning
+  workers; it costs convolutions their second core).
+* deterministic (`ember.use_deterministic_algorithms(True)`): results also independent of the thread
+  count. GEMMs are split at fixed places (DETERMINISTIC_PARTS pieces, whatever the thread count; a
+  split of the k terms sums its DETERMINISTIC_PARTS partial products in a fixed order), BLAS stays
+  single-threaded, and ops whose route depends on the thread count take the route they take on one
+  thread (`route_threads()`).
 """
 import os
 import threading
-import time
 
 import numpy as np
 
-__all__ = ["get_threads", "set_threads", "parallel", "matmul", "elementwise"]
+__all__ = ["get_threads", "set_threads", "parallel", "matmul", "elementwise", "set_gemm_threading",
+           "get_gemm_threading", "set_deterministic", "is_deterministic", "is_deterministic_warn_only",
+           "route_threads"]
 
-_state = {"threads": None, "blas": None, "pool_used": -1e9}
+_state = {"threads": None, "blas": None, "gemm": "ember", "deterministic": False, "warn_only": False}
 _executor = [None, 0, 0]     # pool, its size, the process that made it (a forked child needs its own)
 _local = threading.local()   # .inside: this thread is running a share of a parallel call
 
-# a GEMM is split between threads only above this many multiply-adds (~0.1 ms on one core): below it
-# the hand-off to a sleeping worker (~20-70 us here) costs about what the second core saves
+# a GEMM is split between threads only above this many multiply-adds: below it the hand-off to a
+# sleeping worker costs about what the second core saves (bench/README.md)
 SPLIT_MIN_MACS = 16 << 20
-# how long after its last parallel call the pool counts as in use
-POOL_BUSY_S = 0.5
+# deterministic mode: how many pieces a split GEMM is cut into, whatever the thread count
+DETERMINISTIC_PARTS = 4
+GEMM_THREADING = ("ember", "blas")
 
 
 def get_threads():
@@ -44,7 +52,56 @@ def get_threads():
 def set_threads(n):
     _state["threads"] = max(1, int(n))
     _state["blas"] = None       # set it again: something (threadpoolctl) may have changed it meanwhile
-    _blas_threads(1 if _pool_busy() else _state["threads"])
+    _blas_threads(_wanted_blas_threads())
+
+
+def _reapply():
+    """After a setting changed: set BLAS's thread count now if BLAS was already found, else on the next
+    GEMM or parallel call (finding it costs a fraction of a second: not at import)."""
+    _state["blas"] = None
+    if "setters" in _state:
+        _blas_threads(_wanted_blas_threads())
+
+
+def set_gemm_threading(mode):
+    """"ember": BLAS single-threaded, ember's pool splits big GEMMs; "blas": BLAS threads them itself."""
+    if mode not in GEMM_THREADING:
+        raise ValueError(f"gemm threading must be one of {GEMM_THREADING}, got {mode!r}")
+    _state["gemm"] = mode
+    _reapply()
+
+
+def get_gemm_threading():
+    return _state["gemm"]
+
+
+def set_deterministic(mode, warn_only=False):
+    _state["deterministic"] = bool(mode)
+    _state["warn_only"] = bool(warn_only)
+    _reapply()
+
+
+def is_deterministic():
+    return _state["deterministic"]
+
+
+def is_deterministic_warn_only():
+    return _state["warn_only"]
+
+
+def route_threads():
+    """The thread count an op's route choice may look at: 1 in deterministic mode, so that the route
+    (and with it the result) does not depend on the thread count."""
+    return 1 if _state["deterministic"] else get_threads()
+
+
+def _blas_gemms():
+    """Whether BLAS threads GEMMs itself (instead of ember's pool)."""
+    return _state["gemm"] == "blas" and not _state["deterministic"]
+
+
+def _wanted_blas_threads():
+    return get_threads() if _blas_gemms() else 1
 
 
 def _blas_thread_setters():
@@ -84,10 +141,6 @@ def _blas_threads(n):
         setter(n)
 
 
-def _pool_busy():
-    return time.perf_counter() - _state["pool_used"] < POOL_BUSY_S
-
-
 def _pool(nt):
     if _executor[1] < nt - 1 or _executor[2] != os.getpid():
         from concurrent.futures import ThreadPoolExecutor
@@ -114,9 +167,8 @@ def parallel(fn, n, nbytes=None):
     if nt <= 1 or (nbytes is not None and nbytes < (1 << 20)) or getattr(_local, "inside", False):
         fn(0, n)
         return
-    _state["pool_used"] = time.perf_counter()
-    if _state["blas"] != 1:
-        _blas_threads(1)
+    if _state["blas"] is None:
+        _blas_threads(_wanted_blas_threads())
     pool = _pool(nt)
     bounds = [n * i // nt for i in range(nt + 1)]
     futures = [pool.submit(_run_share, fn, bounds[i], bounds[i + 1]) for i in range(1, nt)]
@@ -125,58 +177,67 @@ def parallel(fn, n, nbytes=None):
         f.result()
 
 
+def _pieces(fn, n, parts):
+    """fn(lo, hi) over [0, n) cut at fixed places into `parts` pieces, the pieces shared between threads."""
+    def share(p_lo, p_hi):
+        for t in range(p_lo, p_hi):
+            lo, hi = n * t // parts, n * (t + 1) // parts
+            if hi > lo:
+                fn(lo, hi)
+    parallel(share, parts)
+
+
 def matmul(a, b, out=None):
     """np.matmul(a, b, out=out), split between ember's threads when it is big: by the k terms of a long
     thin product, by batch when there are at least as many matrices as threads, else by the rows of a
-    (or the columns of b when a has fewer rows than b has columns)."""
-    if a.ndim < 2 or b.ndim < 2:
+    (or the columns of b when a has fewer rows than b has columns). Where it is split depends only on
+    the shapes and the thread count (deterministic mode: on the shapes only)."""
+    if _state["blas"] is None:
+        _blas_threads(_wanted_blas_threads())
+    if a.ndim < 2 or b.ndim < 2 or _blas_gemms():
         return np.matmul(a, b, out=out)
-    if not _pool_busy():
-        # nothing of ember's own runs in parallel: let BLAS thread the GEMM (its spinning workers then
-        # start the next one at once)
-        if _state["blas"] != get_threads():
-            _blas_threads(get_threads())
-        return np.matmul(a, b, out=out)
-    if _state["blas"] != 1:
-        _blas_threads(1)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) if a.ndim > 2 or b.ndim > 2 else ()
     batch = 1
     for s in batch_shape:
         batch *= s
     nt = get_threads()
-    if nt <= 1 or batch * m * k * n < SPLIT_MIN_MACS or getattr(_local, "inside", False):
+    det = _state["deterministic"]
+    if ((nt <= 1 and not det) or batch * m * k * n < SPLIT_MIN_MACS or getattr(_local, "inside", False)):
         return np.matmul(a, b, out=out)
+    parts = DETERMINISTIC_PARTS if det else nt
     if out is None:
         out = np.empty(batch_shape + (m, n), np.result_type(a, b))
     if batch == 1 and k >= 4 * max(m, n):
         # a long, thin product (a convolution's weight gradient: channels x pixels times pixels x taps):
-        # each thread takes half of the k terms into its own small result, so each reads half the inputs
+        # each part takes its share of the k terms into its own small result, so each reads a share of
+        # the inputs; the partial results are summed in part order
         a2, b2 = a.reshape(m, k), b.reshape(k, n)
-        parts = np.empty((nt, m, n), out.dtype)
+        partial = np.empty((parts, m, n), out.dtype)
 
         def terms(lo, hi):
             for t in range(lo, hi):
-                k0, k1 = k * t // nt, k * (t + 1) // nt
-                np.matmul(a2[:, k0:k1], b2[k0:k1], out=parts[t])
-        parallel(terms, nt)
-        np.sum(parts, axis=0, out=out.reshape(m, n))
+                k0, k1 = k * t // parts, k * (t + 1) // parts
+                np.matmul(a2[:, k0:k1], b2[k0:k1], out=partial[t])
+        parallel(terms, parts)
+        np.sum(partial, axis=0, out=out.reshape(m, n))
         return out
-    if len(batch_shape) == 1 and batch >= nt:
+    split = (lambda fn, length: _pieces(fn, length, parts)) if det else parallel
+    if len(batch_shape) == 1 and batch >= parts:
         a3 = a if a.ndim == 2 else np.broadcast_to(a, batch_shape + a.shape[-2:])
         b3 = b if b.ndim == 2 else np.broadcast_to(b, batch_shape + b.shape[-2:])
 
         def share(lo, hi):
             np.matmul(a3 if a3.ndim == 2 else a3[lo:hi], b3 if b3.ndim == 2 else b3[lo:hi], out=out[lo:hi])
-        parallel(share, batch)
-    elif m >= n or m >= 64 * nt:
+        split(share, batch)
+    elif m >= n or m >= 64 * parts:
         def share(lo, hi):
             np.matmul(a[..., lo:hi, :], b, out=out[..., lo:hi, :])
-        parallel(share, m)
+        split(share, m)
     else:
         def share(lo, hi):
             np.matmul(a, b[..., lo:hi], out=out[..., lo:hi])
-        parallel(share, n)
+        split(share, n)
     return out
 
 

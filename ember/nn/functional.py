@@ -20,6 +20,7 @@ from ember.ops.loss import (  # noqa: F401
 from ember.ops.shape import pad  # noqa: F401
 from ember.ops.index import one_hot  # noqa: F401
 from ember.ops.conv import conv1d, conv2d  # noqa: F401
+from ember.ops.conv import conv_transpose1d, conv_transpose2d  # noqa: F401
 from ember.ops.pool import (  # noqa: F401
     max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d,
 )

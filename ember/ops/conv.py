@@ -12,7 +12,8 @@ for stride 1, so it runs at memory speed. Two layouts:
   transposed to NCHW by one copy fused with the bias add; the weight gradient is gout(O, N*P) @ cols.T
   (BLAS reads the transposed operand in place); the column gradient is W.T @ gout(O, N*P). Columns of
   more than _CHUNK_COLS bytes are made a few images at a time (each chunk still one big GEMM), which
-  keeps them out of the peak memory (MNIST-AlexNet at batch 256 trains in 0.8x torch's peak RSS).
+  keeps them out of the peak memory (bench/README.md, "Measured design choices", has the figures quoted
+  in this module and in pool.py, threads.py and memory.py).
 * batch-major columns (N, C*KH*KW, OH*OW) for one image (then it is the same single matrix: AlexNet
   and ResNet at batch 1) and for a batch of small images (LeNet at batch 256): a batched GEMM whose
   result is NCHW directly, no transposes anywhere; the weight gradient is a batched GEMM into
@@ -25,7 +26,7 @@ A 1x1 convolution without padding is a reshape (a view for stride 1) and a GEMM:
 The input gradient is W.T @ gout followed by col2im: one strided add per kernel offset (never a loop
 over pixels). In the batch-major layout with stride 1 along W, the output gradient is first widened
 to the padded width with zero columns, so each offset's add covers whole padded rows (long contiguous
-runs instead of OW-element pieces: col2im ~1.5x faster on LeNet's and ResNet's layers). The weight gradient needs
+runs instead of OW-element pieces: a faster col2im on LeNet's and ResNet's layers). The weight gradient needs
 the columns again: they are kept from the forward (`stash`, freed as soon as backward has run) when
 that costs no more memory than the output, or for few output channels (where rebuilding them is a big
 share of the work); otherwise backward rebuilds them (a fraction of the GEMMs' time), which keeps
@@ -38,13 +39,17 @@ ember/backend/memory.py).
 
 Backward passes are helper Functions (input gradient = transposed convolution, weight gradient) whose
 own backward are convolutions again, so double backward works.
+
+Which layout and which of the variants above a call uses is one named route (ROUTES below), chosen by
+_choose_route from the sizes and the thread count or forced with `force_route(name)`; the `reference` route
+is the textbook im2col convolution in a dozen lines, the oracle the others are tested against.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ember.autograd.function import Function, fresh_grad
 from ember.backend.memory import padded, scratch
-from ember.backend.threads import get_threads as _threads, matmul, parallel
+from ember.backend.threads import get_threads as _threads, matmul, parallel, route_threads
 from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
 
@@ -53,15 +58,101 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
 
+# -- routes ----------------------------------------------------------------------------------
+# A convolution is computed by one of these named routes. _choose_route picks one from the sizes and the
+# thread count; `force_route(name)` makes every convolution take that route instead (tests run each route
+# at 1 and 2 threads against torch). Each route sets the flags that the passes below read:
+#   layout   "batch" -- columns (N, C*KH*KW, OH*OW), a batched GEMM per pass, NCHW results directly;
+#            "channel" -- columns (C*KH*KW, N*OH*OW), one big GEMM per pass
+#   split    the images are split between threads, each copying and multiplying its share (small images)
+#   chunked  the batch is processed a few images at a time (channel layout, big columns)
+#   one_image  the forward of one big image: each thread copies and multiplies its share of output rows
+#   grad_input  "col2im" (a strided add per kernel offset), "wide_rows" (adds whole padded rows, stride 1
+#            along W), "banded" (the KW direction folded into a banded weight matrix: one GEMM, KH adds)
+ROUTES = {
+    "reference":             dict(layout="batch", reference=True),
+    "channel":               dict(layout="channel"),
+    "channel_chunked":       dict(layout="channel", chunked=True),
+    "batch":                 dict(layout="batch"),
+    "batch_wide_rows":       dict(layout="batch", grad_input="wide_rows"),
+    "batch_split":           dict(layout="batch", split=True),
+    "batch_split_wide_rows": dict(layout="batch", split=True, grad_input="wide_rows"),
+    "batch_split_banded":    dict(layout="batch", split=True, grad_input="banded"),
+    "one_image":             dict(layout="batch", one_image=True),
+    "one_image_wide_rows":   dict(layout="batch", one_image=True, grad_input="wide_rows"),
+}
+_forced_route = [None]
+
+
+class force_route:
+    """`with force_route("batch_split_banded"):` every convolution takes that route (for tests); a route
+    that cannot compute a geometry (see _route_applies) raises ValueError."""
+
+    def __init__(self, name):
+        if name is not None and name not in ROUTES:
+            raise ValueError(f"unknown convolution route {name!r}; routes: {', '.join(ROUTES)}")
+        self.name = name
+
+    def __enter__(self):
+        self.saved, _forced_route[0] = _forced_route[0], self.name
+        return self
+
+    def __exit__(self, *exc):
+        _forced_route[0] = self.saved
+
+
+def _route_applies(name, g):
+    """Whether route `name` can compute geometry g (the fast routes assume what their names say)."""
+    r = ROUTES[name]
+    if r.get("one_image") and (g.N != 1 or g.G != 1):
+        return False
+    if r.get("grad_input") == "wide_rows" and (g.sw != 1 or g.KH == g.KW == 1):
+        return False
+    if r.get("grad_input") == "banded" and g.G != 1:
+        return False
+    return True
+
+
+def _choose_route(g, itemsize):
+    """The automatic choice, by sizes and thread count (bench/README.md has the measurements behind it)."""
+    P = g.OH * g.OW
+    ckk = g.Cg * g.KH * g.KW
+    unpadded_1x1 = g.KH == g.KW == 1 and g.sh == g.sw == 1 and not g.padded
+    # per-image GEMMs this small run single-threaded inside OpenBLAS (below its threading threshold of
+    # 4*65536 multiply-adds): the images are then split between threads instead
+    small = g.Og * P * ckk < 4 * 65536
+    # batch layout for one image (the same matrix as channel layout), for batches of small images and
+    # when the output is bigger than the columns (few input channels: the channel layout's transposing
+    # copies of output-sized arrays would cost more than its single GEMM saves); channel layout, one big
+    # GEMM per pass, for the other batches. Batch layout only when its (N, Og, Cg*KH*KW) weight-gradient
+    # intermediate is no bigger than the columns.
+    if not ((g.N == 1 or small or g.Og >= ckk) and g.Og <= P):
+        return "channel_chunked" if g.chunks_for(_CHUNK_COLS, itemsize) else "channel"
+    wide = g.sw == 1 and not (g.KH == g.KW == 1)
+    if g.N == 0:
+        return "batch_wide_rows" if wide else "batch"
+    if g.N == 1:
+        if g.G == 1 and P >= 1024 and route_threads() > 1 and not unpadded_1x1:
+            return "one_image_wide_rows" if wide else "one_image"
+        return "batch_wide_rows" if wide else "batch"
+    if small:
+        # the banded input gradient when the band costs at most 3x the multiply-adds of the plain GEMM
+        if g.G == 1 and g.Wp <= 3 * g.KW:
+            return "batch_split_banded"
+        return "batch_split_wide_rows" if wide else "batch_split"
+    return "batch_wide_rows" if wide else "batch"
+
+
 # -- geometry --------------------------------------------------------------------------------
 
 class _Geom:
-    """Everything about one convolution's shapes, in 2-d terms (a 1-d convolution has H = KH = 1)."""
+    """Everything about one convolution's shapes, in 2-d terms (a 1-d convolution has H = KH = 1), and
+    the route that computes it."""
     __slots__ = ("N", "C", "H", "W", "O", "G", "Cg", "Og", "KH", "KW", "sh", "sw", "pt", "pb", "pl", "pr",
-                 "dh", "dw", "Hp", "Wp", "OH", "OW", "one_d", "batch_major", "ext_col2im", "split", "banded", "x_shape",
-                 "w_shape", "y_shape")
+                 "dh", "dw", "Hp", "Wp", "OH", "OW", "one_d", "x_shape", "w_shape", "y_shape", "route",
+                 "batch_major", "split", "chunked", "one_image", "reference", "ext_col2im", "banded")
 
-    def __init__(self, x_shape, w_shape, stride, pads, dilation, groups, one_d, out_hw=None):
+    def __init__(self, x_shape, w_shape, stride, pads, dilation, groups, one_d, out_hw=None, itemsize=4):
         self.one_d = one_d
         self.x_shape, self.w_shape = tuple(x_shape), tuple(w_shape)
         if one_d:
@@ -81,27 +172,23 @@ class _Geom:
         if out_hw is not None:
             # a transposed convolution's output_padding adds input rows that no window needs to reach
             self.OH, self.OW = out_hw
-        P = self.OH * self.OW
-        ckk = self.Cg * self.KH * self.KW
-        # per-image GEMMs this small run single-threaded inside OpenBLAS (below its threading threshold
-        # of 4*65536 multiply-adds); the images are then split between threads instead, each doing the
-        # copies and GEMMs of its share
-        small = self.Og * P * ckk < 4 * 65536
-        # batch-major for one image (the same matrix as channel-major), for batches of small images
-        # (LeNet) and when the output is bigger than the columns (few input channels: channel-major's
-        # transposing copies of output-sized arrays would cost more than its single GEMM saves;
-        # MNIST-AlexNet's first layer: 2.5x faster); channel-major, one big GEMM per pass, for the
-        # other batches. Either way batch-major only when the (N, Og, Cg*KH*KW) weight-gradient
-        # intermediate is no bigger than the columns.
-        self.batch_major = (self.N == 1 or small or self.Og >= ckk) and self.Og <= P
-        self.split = self.batch_major and small and self.N > 1
-        # col2im's strided adds run over OW-element pieces; with stride 1 along W, add whole padded rows
-        # instead (see _grad_input_ext)
-        self.ext_col2im = self.batch_major and self.sw == 1 and not (self.KH == self.KW == 1)
-        # the input gradient of a batch of small images through a banded weight matrix (see
-        # _grad_input_banded), when the band costs at most 3x the multiply-adds of the plain GEMM
-        self.banded = self.split and groups == 1 and self.Wp <= 3 * self.KW
         self.y_shape = (self.N, self.O, self.OW) if one_d else (self.N, self.O, self.OH, self.OW)
+        forced = _forced_route[0]
+        if forced is not None and not _route_applies(forced, self):
+            raise ValueError(f"convolution route {forced!r} cannot compute input {list(self.x_shape)}, weight "
+                             f"{list(self.w_shape)}, stride {stride}, groups {groups}")
+        self.set_route(forced or _choose_route(self, itemsize))
+
+    def set_route(self, name):
+        r = ROUTES[name]
+        self.route = name
+        self.batch_major = r["layout"] == "batch"
+        self.split = r.get("split", False)
+        self.chunked = r.get("chunked", False)
+        self.one_image = r.get("one_image", False)
+        self.reference = r.get("reference", False)
+        self.ext_col2im = r.get("grad_input") == "wide_rows"
+        self.banded = r.get("grad_input") == "banded"
 
     @property
     def padded(self):
@@ -115,20 +202,28 @@ class _Geom:
         c.N = n
         c.x_shape = (n,) + self.x_shape[1:]
         c.y_shape = (n,) + self.y_shape[1:]
+        c.chunked = False
         return c
 
-    def chunks(self, itemsize):
-        """Image ranges for the channel-major layout with a batch: its columns are C*KH*KW times the
-        output pixels of all images at once (415 MB for MNIST-AlexNet's second layer at batch 256), so
-        the batch is cut into chunks of about _CHUNK_COLS bytes of columns -- each chunk still one big
-        GEMM -- which keeps them in reused scratch memory and out of the peak memory. None: one chunk."""
-        if self.batch_major or self.N <= 1:
+    def chunks_for(self, chunk_bytes, itemsize=4):
+        """Image ranges of about chunk_bytes of channel-layout columns each; None: one chunk."""
+        if self.N <= 1:
             return None
         per_image = self.C * self.KH * self.KW * self.OH * self.OW * itemsize
-        step = max(1, _CHUNK_COLS // max(per_image, 1))
+        step = max(1, chunk_bytes // max(per_image, 1))
         if step >= self.N:
             return None
         return [(a, min(self.N, a + step)) for a in range(0, self.N, step)]
+
+    def chunks(self, itemsize):
+        """Image ranges for the channel_chunked route: its columns are C*KH*KW times the output pixels of
+        all images at once (hundreds of MB for MNIST-AlexNet's second layer at batch 256), so the batch is
+        cut into chunks of about _CHUNK_COLS bytes of columns -- each chunk still one big GEMM -- which
+        keeps them in reused scratch memory and out of the peak memory. None: one chunk. (A forced
+        channel_chunked route on a batch whose columns fit one chunk still cuts it in two.)"""
+        if not self.chunked or self.N <= 1:
+            return None
+        return self.chunks_for(_CHUNK_COLS, itemsize) or [(0, self.N // 2), (self.N // 2, self.N)]
 
     def x4(self, x):
         return x.reshape(self.N, self.C, 1, self.W) if self.one_d else x
@@ -136,6 +231,47 @@ class _Geom:
     def w4(self, w):
         return w.reshape(self.O, self.Cg, 1, self.KW) if self.one_d else w
 
+
+# -- the reference route: the textbook im2col convolution, short enough to check by reading ----------
+
+def _reference_columns(x4, g):
+    """(N, G, Cg, KH, KW, OH, OW): for every output position, the input pixel under each kernel tap."""
+    xp = np.pad(x4, ((0, 0), (0, 0), (g.pt, g.pb), (g.pl, g.pr)))
+    cols = np.empty((g.N, g.C, g.KH, g.KW, g.OH, g.OW), x4.dtype)
+    for kh in range(g.KH):
+        for kw in range(g.KW):
+            h0, w0 = kh * g.dh, kw * g.dw
+            cols[:, :, kh, kw] = xp[:, :, h0:h0 + g.sh * (g.OH - 1) + 1:g.sh, w0:w0 + g.sw * (g.OW - 1) + 1:g.sw]
+    return cols.reshape(g.N, g.G, g.Cg, g.KH, g.KW, g.OH, g.OW)
+
+
+def _reference_forward(x, w, b, g):
+    w5 = g.w4(w).reshape(g.G, g.Og, g.Cg, g.KH, g.KW)
+    y = np.einsum("ngcijpq,gocij->ngopq", _reference_columns(g.x4(x), g), w5).reshape(g.N, g.O, g.OH, g.OW)
+    if b is not None:
+        y = y + b.reshape(g.O, 1, 1)
+    return y.astype(x.dtype, copy=False).reshape(g.y_shape)
+
+
+def _reference_grad_input(gy, w, g):
+    """Each column's gradient added back where im2col took it from (col2im)."""
+    w5 = g.w4(w).reshape(g.G, g.Og, g.Cg, g.KH, g.KW)
+    dcols = np.einsum("ngopq,gocij->ngcijpq", gy.reshape(g.N, g.G, g.Og, g.OH, g.OW), w5)
+    dcols = dcols.reshape(g.N, g.C, g.KH, g.KW, g.OH, g.OW)
+    gxp = np.zeros((g.N, g.C, g.Hp, g.Wp), gy.dtype)
+    for kh in range(g.KH):
+        for kw in range(g.KW):
+            h0, w0 = kh * g.dh, kw * g.dw
+            gxp[:, :, h0:h0 + g.sh * (g.OH - 1) + 1:g.sh, w0:w0 + g.sw * (g.OW - 1) + 1:g.sw] += dcols[:, :, kh, kw]
+    return gxp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W].astype(gy.dtype, copy=False).reshape(g.x_shape)
+
+
+def _reference_grad_weight(x, gy, g):
+    gw = np.einsum("ngopq,ngcijpq->gocij", gy.reshape(g.N, g.G, g.Og, g.OH, g.OW), _reference_columns(g.x4(x), g))
+    return gw.astype(gy.dtype, copy=False).reshape(g.w_shape)
+
+
+# -- the fast routes' pieces -----------------------------------------------------------------
 
 def _pad(x, g, value=0):
     """A copy of x (N, C, H, W) with g's padding (scratch memory); x itself when there is none."""
@@ -278,7 +414,7 @@ def _grad_input_ext(gy, wm, g):
             t = target[:, lo:hi]
             t += src[:, lo:hi]
 
-    if N == 1 and g.G == 1 and _threads() > 1:
+    if N == 1 and g.G == 1 and route_threads() > 1:
         # one image: each thread multiplies out the column-gradient rows of its share of the channels
         # and adds them back at once, while they are still in its cache (one hand-off, not two)
         widen(0, 1)
@@ -330,7 +466,7 @@ def _grad_input_banded(gy, w, g):
     into the weight instead: gy's rows (N*OH, O*OW) times the banded weight's transpose give, per output
     row, the gradient of the KH input rows it came from, (N*OH, KH*C*Wp); adding those back takes one
     strided add per kernel row. The band holds zeros, so the GEMM does Wp/KW times the useful work
-    (2.8x for LeNet), but as one well-shaped GEMM that is still the faster route (2.4 -> 1.5 ms)."""
+    (2.8x for LeNet), but as one well-shaped GEMM that is still the faster route."""
     N, C, KH, OH, OW, Wp = g.N, g.C, g.KH, g.OH, g.OW, g.Wp
     gy4 = gy.reshape(N, g.O, OH, OW)
     rows = np.empty((N, OH, g.O, OW), gy.dtype)
@@ -372,11 +508,11 @@ def _batched(g, work, fill, nbytes):
 
     When the per-image GEMMs are small (g.split) the images are split between threads. On one thread
     the images go in chunks of about 2 MB of columns, so that what fill or a GEMM writes is still in
-    cache when the next step reads it (LeNet's col2im 30% faster); on several threads chunking costs
-    more than it saves (the many small NumPy calls contend for the GIL: col2im 3.5 ms instead of 2.1).
+    cache when the next step reads it; on several threads chunking costs more than it saves (the many
+    small NumPy calls contend for the GIL).
     Otherwise the copies run on threads and one batched GEMM is left to BLAS's threads."""
     if g.split:
-        step = max(1, _CHUNK_BYTES * g.N // max(nbytes, 1)) if _threads() == 1 else g.N
+        step = max(1, _CHUNK_BYTES * g.N // max(nbytes, 1)) if _threads() == 1 else max(g.N, 1)
 
         def both(lo, hi):
             for a in range(lo, hi, step):
@@ -419,10 +555,12 @@ def _forward_one_image(x4, wm, b, g, keep):
 
 def _forward(x, w, b, g, cols=None, keep=False):
     """Forward of the convolution on arrays; returns (y, cols)."""
+    if g.reference:
+        return _reference_forward(x, w, b, g), None
     x4, w4 = g.x4(x), g.w4(w)
     wm = w4.reshape(g.G, g.Og, g.Cg * g.KH * g.KW)
     P = g.OH * g.OW
-    if g.batch_major and cols is None and g.N == 1 and g.G == 1 and P >= 1024 and _threads() > 1:
+    if g.one_image and cols is None:
         fused = _forward_one_image(x4, wm[0], b, g, keep)
         if fused is not None:
             return fused
@@ -472,6 +610,8 @@ def _forward(x, w, b, g, cols=None, keep=False):
 
 
 def _grad_input(gy, w, g, gcm=None):
+    if g.reference:
+        return _reference_grad_input(gy, w, g)
     chunks = g.chunks(gy.dtype.itemsize)
     if chunks is not None:
         gx = np.empty((g.N, g.C, g.H, g.W), gy.dtype)
@@ -515,6 +655,8 @@ def _grad_input(gy, w, g, gcm=None):
 
 
 def _grad_weight(x, gy, g, cols=None, gcm=None):
+    if g.reference:
+        return _reference_grad_weight(x, gy, g)
     if g.batch_major:
         fill = None
         if cols is None:
@@ -585,7 +727,7 @@ _ONES = {}
 
 def _bias_grad(gy, g):
     """The bias gradient, gy summed over images and pixels: images added first (contiguous rows), then
-    each channel's pixels as a matrix-vector product with ones (3x faster than NumPy's sum over them)."""
+    each channel's pixels as a matrix-vector product with ones (faster than NumPy's sum over short rows)."""
     P = g.OH * g.OW
     gy3 = gy.reshape(g.N, g.O, P)
     rows = gy3[0] if g.N == 1 else np.add.reduce(gy3, axis=0)
@@ -679,17 +821,38 @@ def _c_type(t):
 
 
 def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, name):
+    """conv1d/conv2d: check the arguments as PyTorch does (in its order, with its messages), describe the
+    convolution (_Geom, which picks the route), and apply it."""
+    _check_input(input, weight, nd, name)
+    if input.ndim == nd + 1:
+        from ember.ops.shape import unsqueeze, squeeze
+        out = _convnd(unsqueeze(input, 0), weight, bias, stride, padding, dilation, groups, nd, name)
+        return squeeze(out, 0)
+    strides, dilations, lo, hi = _resolve_params(input, weight, stride, padding, dilation, nd)
+    _check_sizes(input, weight, bias, strides, dilations, lo, hi, groups)
+    _check_dtypes(input, weight, bias)
+    if nd == 1:
+        geom = _Geom(input.shape, weight.shape, (1, strides[0]), (0, 0, lo[0], hi[0]), (1, dilations[0]), groups,
+                     True, itemsize=input.itemsize)
+    else:
+        geom = _Geom(input.shape, weight.shape, strides, (lo[0], hi[0], lo[1], hi[1]), dilations, groups, False,
+                     itemsize=input.itemsize)
+    keep = _GradState.enabled and weight._requires_grad and _keep_columns(geom, input.itemsize)
+    return Convolution.apply(input, weight, bias, geom=geom, keep_cols=keep)
+
+
+def _check_input(input, weight, nd, name):
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{name}() received an invalid combination of arguments - expected input and weight "
                         f"to be Tensors, got ({type(input).__name__}, {type(weight).__name__})")
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
                            f"of size: {_fmt(input.shape)}")
-    if input.ndim == nd + 1:
-        from ember.ops.shape import unsqueeze, squeeze
-        out = _convnd(unsqueeze(input, 0), weight, bias, stride, padding, dilation, groups, nd, name)
-        return squeeze(out, 0)
 
+
+def _resolve_params(input, weight, stride, padding, dilation, nd):
+    """(strides, dilations, padding before, padding after), one per spatial dimension; padding='same'
+    puts the odd element after, as PyTorch does."""
     wn = weight.ndim - 2
     if wn < 1:
         raise RuntimeError(f"weight should have at least three dimensions")
@@ -707,16 +870,15 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, name):
                            f"{_fmt(input.shape)} instead")
     if isinstance(padding, str) and padding == "same" and any(s != 1 for s in strides):
         raise RuntimeError("padding='same' is not supported for strided convolutions")
-    ks = tuple(weight.shape[2:])
-    if isinstance(padding, str):
-        if padding == "valid":
-            lo = hi = (0,) * nd
-        else:
-            total = [d * (k - 1) for d, k in zip(dilations, ks)]
-            lo = tuple(t // 2 for t in total)
-            hi = tuple(t - t // 2 for t in total)
-    else:
-        lo = hi = pads
+    if not isinstance(padding, str):
+        return strides, dilations, pads, pads
+    if padding == "valid":
+        return strides, dilations, (0,) * nd, (0,) * nd
+    total = [d * (k - 1) for d, k in zip(dilations, weight.shape[2:])]
+    return strides, dilations, tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
+
+
+def _check_sizes(input, weight, bias, strides, dilations, lo, hi, groups):
     if any(p < 0 for p in lo):
         raise RuntimeError("negative padding is not supported")
     if any(s <= 0 for s in strides):
@@ -739,34 +901,32 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, name):
         raise RuntimeError(f"Given weight of size {_fmt(weight.shape)}, expected bias to be 1-dimensional with "
                            f"{weight.shape[0]} elements, but got bias of size {_fmt(bias.shape)} instead")
     padded = [s + a + b for s, a, b in zip(input.shape[2:], lo, hi)]
-    eff = [d * (k - 1) + 1 for d, k in zip(dilations, ks)]
+    eff = [d * (k - 1) + 1 for d, k in zip(dilations, weight.shape[2:])]
     if any(e > p for e, p in zip(eff, padded)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
                            f"size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input "
                            f"size")
+
+
+def _check_dtypes(input, weight, bias):
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"Input type ({_type_name(input)}) and weight type ({_type_name(weight)}) should be the "
                            f"same or input should be a MKLDNN tensor and weight is a dense tensor")
     if bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"Input type ({_c_type(input)}) and bias type ({_c_type(bias)}) should be the same")
 
-    if nd == 1:
-        geom = _Geom(input.shape, weight.shape, (1, strides[0]), (0, 0, lo[0], hi[0]), (1, dilations[0]), groups,
-                     True)
-    else:
-        geom = _Geom(input.shape, weight.shape, strides, (lo[0], hi[0], lo[1], hi[1]), dilations, groups, False)
-    keep = False
-    if _GradState.enabled and weight._requires_grad:
-        # keep the columns for the weight gradient when they cost no more memory than the output, or,
-        # for few output channels (where rebuilding them is a large share of the work: LeNet), when they
-        # stay within a few times the input and output, or when they are small anyway (ResNet at batch 1:
-        # 7 MB per 64-channel layer, whose rebuild costs a third of the GEMM)
-        P = geom.OH * geom.OW
-        cols_size = geom.N * P * geom.C * geom.KH * geom.KW
-        io_size = geom.N * (geom.C * geom.H * geom.W + geom.O * P)
-        keep = (cols_size <= geom.N * geom.O * P or (geom.O <= 32 and cols_size <= 8 * io_size)
-                or cols_size * input.itemsize <= _KEEP_COLS_BYTES)
-    return Convolution.apply(input, weight, bias, geom=geom, keep_cols=keep)
+
+def _keep_columns(geom, itemsize):
+    """Whether the forward keeps its columns for the weight gradient (else backward rebuilds them): when
+    they cost no more memory than the output, or, for few output channels (where rebuilding them is a
+    large share of the work: LeNet), when they stay within a few times the input and output, or when they
+    are small anyway (ResNet at batch 1, whose rebuild costs a third of the GEMM)."""
+    g = geom
+    P = g.OH * g.OW
+    cols_size = g.N * P * g.C * g.KH * g.KW
+    io_size = g.N * (g.C * g.H * g.W + g.O * P)
+    return (cols_size <= g.N * g.O * P or (g.O <= 32 and cols_size <= 8 * io_size)
+            or cols_size * itemsize <= _KEEP_COLS_BYTES)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -865,10 +1025,10 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
     x_shape = (input.shape[0], out_ch) + tuple(sizes)
     if nd == 1:
         geom = _Geom(x_shape, weight.shape, (1, s[0]), (0, 0, p[0], p[0]), (1, d[0]), groups, True,
-                     out_hw=(1, input.shape[2]))
+                     out_hw=(1, input.shape[2]), itemsize=input.itemsize)
     else:
         geom = _Geom(x_shape, weight.shape, s, (p[0], p[0], p[1], p[1]), d, groups, False,
-                     out_hw=tuple(input.shape[2:]))
+                     out_hw=tuple(input.shape[2:]), itemsize=input.itemsize)
     return ConvTranspose.apply(input, weight, bias, geom=geom)
 
 

@@ -139,18 +139,14 @@ class CrossEntropyIndices(Function):
 
     @once_differentiable
     def backward(self, grad):
-        g = grad._data
-        probs = self.probs
-        probs[np.arange(probs.shape[0]), self.safe] -= 1
-        probs *= self.valid[:, None]
+        # probs stays untouched: a retained graph runs this backward again (torch allows it)
+        g = grad._data.astype(self.probs.dtype, copy=False)
         if self.reduction == "mean":
-            probs *= g / self.count if self.count else 0
-        elif self.reduction == "sum":
-            probs *= g
-        else:
-            probs *= g[:, None]
-        self.probs = None
-        return Tensor._make(probs), None
+            g = g / self.count if self.count else np.zeros_like(g)
+        row_scale = self.valid * g             # per row; 0 for ignored targets
+        gx = self.probs * row_scale[:, None]
+        gx[np.arange(gx.shape[0]), self.safe] -= row_scale
+        return Tensor._make(gx), None
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",

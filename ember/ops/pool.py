@@ -5,15 +5,16 @@ How pooling is computed
 A pooling window is KH*KW kernel offsets; for each offset (kh, kw) the input elements it picks for every
 output position form one strided slice of the (padded) input. So max and avg pooling are a loop over
 the kernel offsets (9 for a 3x3 window) of whole-array NumPy operations on strided slices -- never a
-loop over pixels or images. Measured against the alternatives: reducing a 6-d window view (or the
-(N, C, OH, kh, OW, kw) reshape of the non-overlapping case) with np.max/np.sum is 4-20x slower, because
-NumPy's reduction inner loop then runs over the tiny kernel axis; the offset loop runs over the output
-width instead.
+loop over pixels or images. Reducing a 6-d window view (or the (N, C, OH, kh, OW, kw) reshape of the
+non-overlapping case) with np.max/np.sum is several times slower (bench/README.md, "Measured design
+choices"), because NumPy's reduction inner loop then runs over the tiny kernel axis; the offset loop
+runs over the output width instead. That window view is what the `reference` route does: readable,
+and the oracle the fast routes are tested against.
 
 Max pooling keeps, per output element, the offset of its argmax in the window (uint8 for windows up to
 255 elements): a quarter of a float32 output, stashed for backward and freed once backward has run.
 It is updated branch-free: offsets are visited in increasing order, so `idx = max(idx, k * (x_k > m))`
-records the first maximum in scan order (PyTorch's tie rule); `np.copyto(..., where=mask)` measured 10x
+records the first maximum in scan order (PyTorch's tie rule); `np.copyto(..., where=mask)` is much
 slower. `x_k > m` is read off the new running max (`max(m, x_k) != m`), so each offset reads its strided
 slice once. NaN follows PyTorch (a NaN wins, the last one in scan order): checked once at the end and
 redone exactly only when the result holds a NaN. Padding is -inf (the lowest integer for integer tensors)
@@ -103,6 +104,7 @@ class _PoolGeom:
         (self.kh, self.kw), (self.sh, self.sw), (self.ph, self.pw), (self.dh, self.dw) = k, s, p, d
         self.OH = _pool_out(self.H, self.kh, self.sh, self.ph, self.dh, ceil)
         self.OW = _pool_out(self.W, self.kw, self.sw, self.pw, self.dw, ceil)
+        self.route = "rows"         # set by max_pool2d / avg_pool2d (_route)
 
     def finish(self):
         """Derived sizes, once the checks have passed."""
@@ -177,25 +179,122 @@ def _first_valid(n_out, s, p, d, k):
     return np.clip(first, 0, k - 1)
 
 
+# -- routes ----------------------------------------------------------------------------------
+# Max and avg pooling are computed by one of these named routes; _choose_route picks one by sizes and thread
+# count, `force_route(name)` makes every max/avg pool take that route instead (tests run each at 1 and 2
+# threads against torch).
+ROUTES = {
+    "reference": "the textbook version: every window gathered, reduced along its last axis; backward adds "
+                 "each window's gradient back offset by offset",
+    "rows": "a loop over kernel offsets of whole-array operations on strided slices of the NCHW input",
+    "channels_last": "max pooling in (H, W, N*C) layout: each slice is a few long runs instead of many "
+                     "short rows (many planes with short output rows: AlexNet's last pool)",
+    "images": "avg pooling with the images split between threads; when the windows tile the input, "
+              "backward widens each output row to whole input rows (float, no padding)",
+}
+_forced_route = [None]
+
+
+class force_route:
+    """`with force_route("channels_last"):` every max/avg pool takes that route (for tests); a route that
+    does not apply to an op or geometry (see _route_applies) raises ValueError."""
+
+    def __init__(self, name):
+        if name is not None and name not in ROUTES:
+            raise ValueError(f"unknown pooling route {name!r}; routes: {', '.join(ROUTES)}")
+        self.name = name
+
+    def __enter__(self):
+        self.saved, _forced_route[0] = _forced_route[0], self.name
+        return self
+
+    def __exit__(self, *exc):
+        _forced_route[0] = self.saved
+
+
+def _route_applies(name, op, g, dtype):
+    if name == "channels_last":
+        return op == "max"
+    if name == "images":
+        return op == "avg" and dtype.kind == "f" and not g.padded
+    return True
+
+
+def _choose_route(op, g, dtype):
+    """The automatic choice (bench/README.md has the measurements behind the thresholds)."""
+    if op == "max":
+        NC = g.N * g.C
+        kk = g.kh * g.kw
+        # short output rows: a slice is N*C*OH rows of only OW elements and NumPy's per-row overhead
+        # dominates; channels-last pays when the kk slice passes save more rows than the transposes (input
+        # in, output and index out) cost, and while the input is cache-sized
+        if (g.OW <= 8 and NC >= 32 and 6 * kk > g.sh * g.Wp + 2 * g.OW and NC * g.Hp * g.Wp <= 1 << 17):
+            return "channels_last"
+        return "rows"
+    # avg: split by image when the batch is worth it (at least a megabyte)
+    if (dtype.kind == "f" and not g.padded and g.N > 1 and g.N * g.C * g.H * g.W * dtype.itemsize >= (1 << 20)
+            and _threads.route_threads() > 1):
+        return "images"
+    return "rows"
+
+
+def _route(op, g, dtype):
+    forced = _forced_route[0]
+    if forced is None:
+        return _choose_route(op, g, dtype)
+    if not _route_applies(forced, op, g, dtype):
+        raise ValueError(f"pooling route {forced!r} does not apply to {op} pooling of a {dtype} input "
+                         f"{list(g.in_shape)} (padding {g.ph}, {g.pw})")
+    return forced
+
+
+# -- the reference route: short enough to check by reading --------------------------------------
+
+def _reference_windows(x4, g, fill):
+    """(N, C, OH, OW, kh*kw): the elements of every window, padding = fill."""
+    xp = np.pad(x4, ((0, 0), (0, 0), (g.ph, g.pb), (g.pw, g.pr)), constant_values=fill)
+    return np.stack([xp[:, :, hs, ws] for _, hs, ws in g.offsets()], axis=-1)
+
+
+def _reference_max(x, g):
+    """Values and kernel offset of each window's maximum (the first in scan order; a NaN wins)."""
+    win = _reference_windows(g.x4(x), g, _lowest(x.dtype))
+    nan = np.isnan(win) if x.dtype.kind == "f" else np.zeros(win.shape, bool)
+    idx = np.where(nan.any(-1), win.shape[-1] - 1 - np.argmax(nan[..., ::-1], -1), np.argmax(win, -1))
+    out = np.take_along_axis(win, idx[..., None], -1)[..., 0]
+    return out.reshape(g.out_shape), idx.astype(np.uint8 if win.shape[-1] <= 256 else np.int32)
+
+
+def _reference_scatter(g, dtype, part):
+    """Sum over kernel offsets k of part(k) (output-shaped) added at the input elements offset k picked."""
+    gxp = np.zeros((g.N, g.C, g.Hp, g.Wp), dtype)
+    for k, hs, ws in g.offsets():
+        gxp[:, :, hs, ws] += part(k)
+    return gxp[:, :, g.ph:g.ph + g.H, g.pw:g.pw + g.W].reshape(g.in_shape)
+
+
+def _reference_avg(x, g, div):
+    total = _reference_windows(g.x4(x), g, 0).sum(-1, dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+    return _divide(total, div, x.dtype).reshape(g.out_shape)
+
+
 # -- max pooling -----------------------------------------------------------------------------
 
 _pos_tables = {}   # geometry -> max pooling's index tables; small, reused by every call
 
 
 def _max_pool_forward(x, g, need_idx=True):
+    if g.route == "reference":
+        out, idx = _reference_max(x, g)
+        return out, idx if need_idx else None
     low = _lowest(x.dtype)
     xp = g.pad(g.x4(x), low)
     kk = g.kh * g.kw
     idt = np.uint8 if kk <= 256 else np.int32
     NC = g.N * g.C
-    last = (g.OW <= 8 and NC >= 32 and 6 * kk > g.sh * g.Wp + 2 * g.OW and
-            NC * g.Hp * g.Wp <= 1 << 17)
+    last = g.route == "channels_last"
     if last:
-        # short output rows: a slice is N*C*OH rows of only OW elements and NumPy's per-row overhead
-        # (~6x a transposed element's cost) dominates; in (Hp, Wp, N*C) layout each slice is OH*OW
-        # contiguous runs of N*C. Pays when the kk slice passes save more rows than the transposes
-        # (input in, output and index out) cost: 6*kk > Hp*Wp/OH + 2*OW, measured, and while the input
-        # is cache-sized (beyond, the transposes cost more than they save)
+        # (Hp, Wp, N*C): each offset's slice is OH*OW contiguous runs of N*C
         src = np.ascontiguousarray(xp.reshape(NC, g.Hp * g.Wp).T).reshape(g.Hp, g.Wp, NC)
         oshape = (g.OH, g.OW, NC)
     else:
@@ -310,6 +409,9 @@ def _max_positions(idx, g):
 def _max_scatter(grad, idx, g):
     """Each output's gradient added at its window's argmax: one add.at (one assignment when windows cannot
     share an element), in output order like PyTorch's loop."""
+    if g.route == "reference":
+        gd = grad.reshape(g.N, g.C, g.OH, g.OW)
+        return _reference_scatter(g, grad.dtype, lambda k: np.where(idx == k, gd, 0))
     pos, hollow = _max_positions(idx, g)
     gx = np.zeros(g.N * g.C * ((g.Hp * g.Wp) if hollow else (g.H * g.W)), grad.dtype)
     if g.overlap:
@@ -330,12 +432,13 @@ def _max_gather(x, idx, g):
 
 
 class MaxPool2DWithIndices(Function):
+    """Records max pooling in the graph; the caller computes it (_max_pool_forward), since it also needs
+    the indices."""
     stash = ("idx",)
 
-    def forward(self, x, geom, need_idx, holder):
+    def forward(self, x, geom, pooled):
         self.geom = geom
-        out, self.idx = _max_pool_forward(x, geom, need_idx)
-        holder.append(self.idx)
+        out, self.idx = pooled
         return out
 
     def backward(self, grad):
@@ -406,11 +509,12 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     g = _PoolGeom(input.shape, k, s, p, d, ceil_mode)
     _shape_check(input, g)
     g.finish()
-    holder = []
+    g.route = _route("max", g, input._data.dtype)
     need_idx = return_indices or (_GradState.enabled and input._requires_grad)
-    out = MaxPool2DWithIndices.apply(input, geom=g, need_idx=need_idx, holder=holder)
+    pooled = _max_pool_forward(input._data, g, need_idx)
+    out = MaxPool2DWithIndices.apply(input, geom=g, pooled=pooled)
     if return_indices:
-        return out, Tensor._make(_flat_indices(holder[0], g))
+        return out, Tensor._make(_flat_indices(pooled[1], g))
     return out
 
 
@@ -491,16 +595,11 @@ def _divide(acc, div, dtype):
     return (q * (np.sign(acc) * np.sign(div))).astype(dtype)
 
 
-def _split_images(g, x):
-    """Whether an average pool is worth splitting between threads by image: float, no padding, a batch
-    of at least a megabyte (LeNet's first pool at batch 256: 4.8 MB)."""
-    return (x.dtype.kind == "f" and not g.padded and g.N > 1 and g.N * g.C * g.H * g.W * x.itemsize >= (1 << 20)
-            and _threads.get_threads() > 1)
-
-
 def _avg_pool_forward(x, g, div):
+    if g.route == "reference":
+        return _reference_avg(x, g, div)
     x4 = g.x4(x)
-    if _split_images(g, x4):
+    if g.route == "images":
         out = np.empty((g.N, g.C, g.OH, g.OW), x.dtype)
         offsets = list(g.offsets())
 
@@ -528,10 +627,14 @@ def _avg_pool_forward(x, g, div):
 
 def _avg_scatter(grad, g, div):
     gd = grad.reshape(g.N, g.C, g.OH, g.OW)
-    if g.tiles and _split_images(g, gd) and not isinstance(div, np.ndarray):
+    if g.route == "reference":
+        share = gd / (div.astype(grad.dtype) if isinstance(div, np.ndarray) else grad.dtype.type(div)) \
+            if grad.dtype.kind == "f" else _divide(gd.astype(np.int64), div, grad.dtype)
+        return _reference_scatter(g, grad.dtype, lambda k: share)
+    if g.tiles and g.route == "images" and not isinstance(div, np.ndarray):
         # windows tile the input: every input element gets its window's gradient / div. Each output row is
         # widened to a whole input row (np.repeat), then copied to the kh input rows it covers: long
-        # contiguous copies (writing through a (.., OW, kw) view instead runs kw-element pieces: 3x slower)
+        # contiguous copies (writing through a (.., OW, kw) view instead runs kw-element pieces: slower)
         gx = np.empty((g.N, g.C, g.H, g.W), grad.dtype)
         gx5 = gx.reshape(g.N, g.C, g.OH, g.kh, g.W)
         d = grad.dtype.type(div)
@@ -595,6 +698,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     _shape_check(input, g)
     g.finish()
     div = _avg_divisor(g, count_include_pad, divisor_override)
+    g.route = _route("avg", g, input._data.dtype)
     return AvgPool2D.apply(input, geom=g, div=div)
 
 
@@ -752,7 +856,7 @@ class _GlobalAvg(Function):
         hw = x.shape[-2] * x.shape[-1]
         x2 = x.reshape(-1, hw)
         if x.dtype.char in "fd":
-            # row sums as one GEMV with a ones vector: NumPy's add.reduce pays ~20 ns per short row
+            # row sums as one GEMV with a ones vector: NumPy's add.reduce pays a fixed cost per short row
             s = np.matmul(x2, _ones(hw, x.dtype))
         else:
             s = np.add.reduce(x2, axis=1)
@@ -835,12 +939,13 @@ def _index_gather(x, idx):
 
 
 class AdaptiveMaxPool2D(Function):
+    """Records adaptive max pooling in the graph; the caller computes it (_adaptive_max_forward), since it
+    also needs the indices."""
     stash = ("idx",)
 
-    def forward(self, x, out_hw, holder):
+    def forward(self, x, pooled):
         self.in_shape = x.shape
-        out, self.idx = _adaptive_max_forward(x, *out_hw)
-        holder.append(self.idx)
+        out, self.idx = pooled
         return out
 
     def backward(self, grad):
@@ -887,10 +992,10 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         if input.shape[i] == 0:
             raise RuntimeError(f"adaptive_max_pool2d(): Expected input to have non-zero size for non-batch "
                                f"dimensions, but input has sizes {_fmt(input.shape)} with dimension {i} being empty")
-    holder = []
-    out = AdaptiveMaxPool2D.apply(input, out_hw=(oh, ow), holder=holder)
+    pooled = _adaptive_max_forward(input._data, oh, ow)
+    out = AdaptiveMaxPool2D.apply(input, pooled=pooled)
     if return_indices:
-        return out, Tensor._make(holder[0])
+        return out, Tensor._make(pooled[1])
     return out
 
 
