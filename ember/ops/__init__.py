@@ -23,7 +23,7 @@ _METHODS = {
         diag tril triu""",
     reduce: """sum mean nansum var std prod max min amax amin aminmax argmax argmin all any count_nonzero
         norm logsumexp cumsum cumprod sort argsort topk median kthvalue unique""",
-    linalg: "matmul mm mv dot inner bmm outer ger addmm",
+    linalg: "matmul mm mv dot inner bmm outer ger addmm baddbmm",
     index: """gather scatter scatter_add scatter_reduce take_along_dim index_select index_add index_fill
         masked_fill masked_select masked_scatter nonzero argwhere take index_put""",
 }
