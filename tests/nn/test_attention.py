@@ -666,7 +666,10 @@ def test_encoder_nested_tensor_warning_like_torch():
 
 
 def test_packed_self_attention_double_backward_by_finite_differences():
-    """The packed route's create_graph backward (MultiheadAttention, need_weights=False) is right too."""
+    """The packed route's create_graph backward (MultiheadAttention, need_weights=False) is right too.
+    (PyTorch's CPU flash-attention kernel has no double backward: this checks ember against itself.)"""
+    if LIB_NAME != "ember":
+        pytest.skip("torch's flash attention backward is not differentiable")
     from torch_compare import finite_difference_check
     ref = tnn.MultiheadAttention(4, 2, batch_first=True).double()
     randomize(ref, 9)
@@ -690,3 +693,37 @@ def test_packed_self_attention_double_backward_by_finite_differences():
 
     finite_difference_check(grad_of_sum_sq, [randn((2, 3, 4), 92, "float64")], [True], eps=1e-6, rtol=1e-5,
                             atol=1e-7, name="packed attention double backward")
+
+
+@pytest.mark.parametrize("case", ["bool dead row", "float additive", "causal", "gqa"])
+def test_sdpa_create_graph_gradients_match_torch(case):
+    """Under create_graph=True the gradients come from the recorded-op backward: the same values."""
+    qs, ks, vs, mask_of, kwargs = SDPA_CASES[case]
+    arrays = [randn(qs, 93, "float64"), randn(ks, 94, "float64"), randn(vs, 95, "float64")]
+    mask = None if mask_of is None else mask_of("float64")
+    g = randn(tuple(qs[:-1]) + (vs[-1],) if case != "gqa" else qs, 96, "float64")
+    grads = {}
+    for lib in (torch, LIB):
+        ts = [to_lib(lib, a, requires_grad=True) for a in arrays]
+        m = None if mask is None else to_lib(lib, mask)
+        out = fn_of(lib).scaled_dot_product_attention(*ts, attn_mask=m, **kwargs)
+        grads[lib] = lib_of(lib).autograd.grad(out, ts, to_lib(lib, g), create_graph=lib is not torch)
+    for a, b in zip(grads[LIB], grads[torch]):
+        assert_same(a, b, 1e-9, 1e-10, name=f"sdpa create_graph {case}")
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_packed_self_attention_create_graph_gradients_match_torch(batch_first):
+    ref, lib = pair("MultiheadAttention", 8, 2, batch_first=batch_first, dtype="float64")
+    x = randn((3, 5, 8), 97, "float64")
+    kpm = ~_bool_mask((3, 5) if batch_first else (5, 3), 98)
+    g = randn((3, 5, 8), 99, "float64")
+    grads = {}
+    for lib_, mod in ((torch, ref), (LIB, lib)):
+        xt = to_lib(lib_, x, requires_grad=True)
+        out = mod(xt, xt, xt, key_padding_mask=to_lib(lib_, kpm), need_weights=False)[0]
+        params = [p for _, p in mod.named_parameters()]
+        grads[lib_] = lib_of(lib_).autograd.grad(out, [xt] + params, to_lib(lib_, g),
+                                                 create_graph=lib_ is not torch)
+    for a, b in zip(grads[LIB], grads[torch]):
+        assert_same(a, b, 1e-9, 1e-10, name="packed create_graph")
