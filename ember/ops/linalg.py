@@ -150,7 +150,11 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
                            f"Tensor sizes: {list(input.shape)}") from None
     if alpha != 1:
         prod = prod * alpha
-    result = prod + (input if beta == 1 else input * beta) if beta != 0 else prod
+    if beta == 0:   # input is ignored (its NaNs too), but still gets a (zero) gradient, as in PyTorch
+        from ember.ops.elementwise import where
+        result = where(Tensor._make(np.zeros((), np.bool_)), input, prod)
+    else:
+        result = prod + (input if beta == 1 else input * beta)
     if result.grad_fn is not None:
         result.grad_fn.node_name = "BaddbmmBackward0"
     if out is not None:

@@ -727,3 +727,51 @@ def test_packed_self_attention_create_graph_gradients_match_torch(batch_first):
                                                  create_graph=lib_ is not torch)
     for a, b in zip(grads[LIB], grads[torch]):
         assert_same(a, b, 1e-9, 1e-10, name="packed create_graph")
+
+
+# =======================================================================================
+# the tensor ops attention needs
+# =======================================================================================
+
+def test_softmax_of_a_row_masked_everywhere_is_nan_like_torch():
+    a = randn((3, 5), 100)
+    a[1] = -np.inf
+    for dim in (-1,):
+        out = check_grad(lambda lib, x: lib.softmax(x, dim), [a], [False], name="softmax -inf row")
+    r = torch.softmax(torch.tensor(a), -1)
+    o = LIB.softmax(LIB.tensor(a), -1)
+    assert_same(o, r, name="softmax -inf row")
+    assert np.isnan(to_numpy(o)[1]).all()
+
+
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (0.5, 2.0), (0, 1)])
+@pytest.mark.parametrize("input_shape", [(3, 4, 5), (1, 4, 5), (4, 5), (5,)])
+def test_baddbmm(input_shape, beta, alpha):
+    arrays = [randn(input_shape, 101, "float64"), randn((3, 4, 6), 102, "float64"), randn((3, 6, 5), 103, "float64")]
+    check_grad(lambda lib, i, a, b: lib.baddbmm(i, a, b, beta=beta, alpha=alpha), arrays, [True] * 3,
+               name="baddbmm")
+    check_grad(lambda lib, i, a, b: i.baddbmm(a, b, beta=beta, alpha=alpha), arrays, [True] * 3,
+               name="Tensor.baddbmm")
+
+
+def test_baddbmm_bad_shapes():
+    for shapes in [((2, 4, 5), (3, 4, 6), (3, 6, 5)), ((3, 4, 5), (3, 4, 6), (3, 7, 5))]:
+        arrays = [randn(s, 104) for s in shapes]
+        assert_same_exception(lambda: LIB.baddbmm(*[to_lib(LIB, a) for a in arrays]),
+                              lambda: torch.baddbmm(*[to_lib(torch, a) for a in arrays]), name="baddbmm shapes")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bool"])
+def test_decoder_detects_a_causal_mask(dtype):
+    """tgt_is_causal=None: the decoder compares tgt_mask with the causal mask (float -inf or bool)."""
+    import ember.nn.modules.transformer as T
+    causal = np.triu(np.ones((4, 4), bool), 1)
+    mask = causal if dtype == "bool" else np.where(causal, -np.inf, 0).astype(np.float32)
+    assert T._detect_is_causal_mask(LIB.tensor(mask), None, 4) is True
+    assert T._detect_is_causal_mask(LIB.tensor(mask[::-1].copy()), None, 4) is False
+    assert T._detect_is_causal_mask(LIB.tensor(mask), False, 4) is False
+    ref, lib = pair("TransformerDecoderLayer", 8, 2, 16, dropout=0.0)
+    dref = tnn.TransformerDecoder(ref, 1)
+    dlib = nn.TransformerDecoder(lib, 1)
+    compare_call(dref, dlib, lambda lib_, m, t, mm: m(t, mm, tgt_mask=to_lib(lib_, mask)),
+                 [randn((4, 2, 8), 105), randn((5, 2, 8), 106)], [True, True], train=True, name="decoder causal")
