@@ -34,6 +34,8 @@ from ember.autograd.grad_mode import (  # noqa: F401
 )
 from ember import autograd, cuda  # noqa: F401
 from ember._tensor_str import set_printoptions, get_printoptions, printoptions  # noqa: F401
+from ember.ops.tensor_math import cross, trace, dist, meshgrid  # noqa: F401
+from ember.ops.matrix import det, torch_svd as svd  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -57,6 +59,60 @@ ShortTensor = _legacy_type("ShortTensor", int16)
 CharTensor = _legacy_type("CharTensor", int8)
 ByteTensor = _legacy_type("ByteTensor", uint8)
 BoolTensor = _legacy_type("BoolTensor", _dtypes.bool_)
+
+
+import math as _math  # noqa: E402
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+
+
+def set_default_tensor_type(t):
+    """Deprecated in PyTorch (with this warning): the default floating dtype from a tensor type."""
+    import warnings
+    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.", stacklevel=2)
+    if isinstance(t, str):
+        from ember.tensor import _dtype_from_type_string
+        d = _dtype_from_type_string(t)
+    else:
+        d = getattr(t, "dtype", None)
+        if d is None:
+            raise TypeError(f"invalid type object: {t!r}")
+    if not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    set_default_dtype(d)
+
+
+def inverse(input):
+    from ember.ops.matrix import inv
+    return inv(input)
+
+
+def logdet(input):
+    from ember.ops.elementwise import log
+    return log(det(input))
+
+
+def slogdet(input):
+    from ember.ops.matrix import slogdet as _slogdet
+    return _slogdet(input)
+
+
+def pinverse(input, rcond=1e-15):
+    from ember.ops.matrix import pinv
+    return pinv(input, rtol=rcond)
+
+
+def cholesky(input, upper=False):
+    from ember.ops.matrix import cholesky as _cholesky
+    return _cholesky(input, upper=upper)
+
+
+def qr(input, some=True):
+    from ember.ops.matrix import qr as _qr
+    return _qr(input, "reduced" if some else "complete")
 
 
 def is_tensor(obj):
@@ -105,7 +161,7 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 
 # torch.nn, torch.optim, torch.save ... are there after `import torch`. Here they load on first use,
 # so that a program using only tensors does not pay for importing the layers, optimizers and I/O.
-_LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision"}
+_LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision", "linalg", "testing"}
 _LAZY_ATTRS = {"save": "ember.serialization", "load": "ember.serialization", "summary": "ember._summary"}
 
 

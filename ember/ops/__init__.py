@@ -105,3 +105,22 @@ def _resize_(self, *size):
     data = flat[:n] if flat.size >= n else np.concatenate([flat, np.zeros(n - flat.size, flat.dtype)])
     self._data = data.reshape(shape).copy()
     return self
+
+
+def _bind_matrix_methods():
+    """Tensor methods of the matrix functions (x.det(), x.inverse(), x.svd(), ...)."""
+    from ember.ops import matrix, tensor_math
+    Tensor.det = matrix.det
+    Tensor.inverse = matrix.inv
+    Tensor.slogdet = matrix.slogdet
+    Tensor.logdet = lambda self: matrix.det(self).log()
+    Tensor.cholesky = lambda self, upper=False: matrix.cholesky(self, upper=upper)
+    Tensor.svd = matrix.torch_svd
+    Tensor.qr = lambda self, some=True: matrix.qr(self, "reduced" if some else "complete")
+    Tensor.pinverse = lambda self, rcond=1e-15: matrix.pinv(self, rtol=rcond)
+    Tensor.trace = tensor_math.trace
+    Tensor.cross = tensor_math.cross
+    Tensor.dist = tensor_math.dist
+
+
+_bind_matrix_methods()
