@@ -266,12 +266,14 @@ class Eigh(Function):
     def backward(self, grad):
         w, v = _unpack(self.output, self.shapes)
         gw, gv = _unpack(grad, self.shapes)
-        # gA = V (diag(gw) + (V^T gV) / E) V^T, E_ij = w_j - w_i off the diagonal
+        # PyTorch's formula: gA = V (diag(gw) + skew(V^T gV) / E) V^T with skew(X) = (X - X^T) / 2 (V^T gV
+        # projected on the tangent space of the orthogonal group) and E_ij = w_j - w_i off the diagonal
         diff = w.unsqueeze(-2) - w.unsqueeze(-1)
         n = w.shape[-1]
-        eye = Tensor._make(np.eye(n, dtype=w._data.dtype).astype(np.bool_))
+        eye = Tensor._make(np.eye(n, dtype=np.bool_))
         from ember.ops.elementwise import where
-        inner = where(eye, 0.0, _mm(_mT(v), gv) / where(eye, 1.0, diff))
+        vtgv = _mm(_mT(v), gv)
+        inner = where(eye, 0.0, 0.5 * (vtgv - _mT(vtgv)) / where(eye, 1.0, diff))
         return _mm(v, _mm(inner + _diag_embed(gw), _mT(v)))
 
 

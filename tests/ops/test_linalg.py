@@ -66,6 +66,10 @@ CASES = [
     ("cholesky", lambda lib, a: la(lib).cholesky(sym(lib, a)), lambda dt: [spd((2, 4, 4), 14, dt)], [True], True),
     ("cholesky upper", lambda lib, a: la(lib).cholesky(sym(lib, a), upper=True), lambda dt: [spd((3, 3), 15, dt)],
      [True], True),
+    # straight on a leaf: torch's gradient formulas (symmetrised for cholesky, not for eigh) are matched exactly
+    ("cholesky direct", lambda lib, a: la(lib).cholesky(a), lambda dt: [spd((2, 3, 3), 64, dt)], [True], False),
+    ("eigh direct", lambda lib, a: _eigh_rebuild(lib, a) * 1.5 + la(lib).eigh(a)[0].sum(), lambda dt: [spd((3, 3), 65, dt)],
+     [True], False),
     ("eigh values", lambda lib, a: la(lib).eigh(sym(lib, a))[0], lambda dt: [spd((2, 4, 4), 16, dt)], [True],
      True),
     ("eigh reconstruction", lambda lib, a: _eigh_rebuild(lib, sym(lib, a)), lambda dt: [rect((4, 4), 17, dt)],
