@@ -9,7 +9,6 @@ from ember.nn.modules.activation import (  # noqa: F401
     Hardswish, Hardsigmoid, LogSigmoid, Softsign, PReLU,
 )
 from ember.nn.modules.activation import MultiheadAttention  # noqa: F401
-from ember.nn.modules.linear import NonDynamicallyQuantizableLinear  # noqa: F401
 from ember.nn.modules.transformer import (  # noqa: F401
     Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer,
 )
