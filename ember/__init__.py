@@ -52,6 +52,36 @@ ByteTensor = _legacy_type("ByteTensor", uint8)
 BoolTensor = _legacy_type("BoolTensor", _dtypes.bool_)
 
 
+import math as _math  # noqa: E402
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+
+
+def set_default_tensor_type(t):
+    """Deprecated in PyTorch (with this warning): the default floating dtype from a tensor type."""
+    import warnings
+    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.", stacklevel=2)
+    if isinstance(t, str):
+        from ember.tensor import _dtype_from_type_string
+        d = _dtype_from_type_string(t)
+    else:
+        d = getattr(t, "dtype", None)
+        if d is None:
+            raise TypeError(f"invalid type object: {t!r}")
+    if not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    set_default_dtype(d)
+
+
+
+
+
+
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 
@@ -133,14 +163,15 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled", "autograd", "cuda",
     "is_tensor", "is_floating_point", "numel", "clone", "detach",
-    "set_num_threads", "get_num_threads", "use_deterministic_algorithms", "set_printoptions",
-    "save", "load",
+    "set_num_threads", "get_num_threads", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+    "is_deterministic_algorithms_warn_only_enabled", "set_printoptions",
+    "save", "load", "pi", "e", "inf", "nan", "set_default_tensor_type", "linalg", "testing", "distributed",
 ] + list(_registry.exported())
 
 
 # torch.nn, torch.optim, torch.save ... are there after `import torch`. Here they load on first use,
 # so that a program using only tensors does not pay for importing the layers, optimizers and I/O.
-_LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision", "distributed"}
+_LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision", "distributed", "linalg", "testing"}
 _LAZY_ATTRS = {"save": "ember.serialization", "load": "ember.serialization", "summary": "ember._summary"}
 
 

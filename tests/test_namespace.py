@@ -15,6 +15,7 @@ EXTRAS = {
     "ember.backend": "the array backend package (what torch keeps in C++)",
     "ember.creation": "the module of the creation functions (same reason as ember.backend)",
     "ember.cli": "the `ember` command line (train, predict, summary); torch has no command of its own",
+    "ember.text": "text data for language models (tokens, Vocab, the book's samplers, n-grams): torchtext's role",
 }
 
 MODULES = ["ember", "ember.nn", "ember.nn.functional", "ember.optim"]

@@ -143,3 +143,5 @@ class _Anomaly(detect_anomaly):
 
 
 from ember.autograd import grad_mode  # noqa: E402,F401
+
+from ember.autograd import functional  # noqa: E402,F401  (torch.autograd.functional: jacobian, hessian, vjp, jvp)

@@ -18,6 +18,9 @@ from ember.ops.loss import (  # noqa: F401
     binary_cross_entropy_with_logits, kl_div, soft_margin_loss,
 )
 from ember.ops.shape import pad  # noqa: F401
+from ember.nn._attention import (  # noqa: F401
+    scaled_dot_product_attention, multi_head_attention_forward, _canonical_mask, _none_or_dtype,
+)
 from ember.ops.index import one_hot  # noqa: F401
 from ember.ops.conv import conv1d, conv2d  # noqa: F401
 from ember.ops.conv import conv_transpose1d, conv_transpose2d  # noqa: F401

@@ -292,6 +292,30 @@ def _einsum_specs(equation, operands):
     return specs, out
 
 
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (batch1 @ batch2), input broadcast to the product's shape."""
+    prod = bmm(batch1, batch2)
+    try:
+        np.broadcast_to(np.empty(input.shape, np.bool_), prod.shape)
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor ({prod.shape[0]}) must match the existing size "
+                           f"({input.shape[0]}) at non-singleton dimension 0.  Target sizes: {list(prod.shape)}.  "
+                           f"Tensor sizes: {list(input.shape)}") from None
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:   # input is ignored (its NaNs too), but still gets a (zero) gradient, as in PyTorch
+        from ember.ops.elementwise import where
+        result = where(Tensor._make(np.zeros((), np.bool_)), input, prod)
+    else:
+        result = prod + (input if beta == 1 else input * beta)
+    if result.grad_fn is not None:
+        result.grad_fn.node_name = "BaddbmmBackward0"
+    if out is not None:
+        from ember.ops.elementwise import _out
+        return _out(result, out)
+    return result
+
+
 def einsum(equation, *operands):
     """torch.einsum: the Einstein summation of `equation` over the operands, with gradients."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):

@@ -17,7 +17,7 @@ then add one `Op(...)` row below (and a row in `tests/ops/op_table.py`).
 Operators are bound straight to the op functions (`Tensor.__add__ is elementwise.add`): an arithmetic
 expression costs one Python call, as before the registry.
 """
-from ember.ops import activation, elementwise, index, linalg, reduce, shape
+from ember.ops import activation, elementwise, index, linalg, matrix, reduce, shape, tensor_math
 
 
 class Op:
@@ -245,6 +245,19 @@ OPS = [
     Op("ger", L.ger),
     Op("addmm", L.addmm),
     Op("einsum", L.einsum, method=False),
+    Op("baddbmm", L.baddbmm),
+    Op("det", matrix.det),
+    Op("slogdet", matrix.slogdet),
+    Op("logdet", matrix.logdet),
+    Op("inverse", matrix.inverse),
+    Op("pinverse", matrix.pinverse),
+    Op("cholesky", matrix.cholesky_torch),
+    Op("qr", matrix.qr_torch),
+    Op("svd", matrix.torch_svd),
+    Op("trace", tensor_math.trace),
+    Op("cross", tensor_math.cross),
+    Op("dist", tensor_math.dist),
+    Op("meshgrid", tensor_math.meshgrid, method=False),
     # -- indexing ----------------------------------------------------------------------------------
     Op("getitem", X.getitem, method=False, export=False, dunders=("__getitem__",)),
     Op("setitem", X.setitem, method=False, export=False, dunders=("__setitem__",)),

@@ -8,6 +8,10 @@ from ember.nn.modules.activation import (  # noqa: F401
     ReLU, ReLU6, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Hardtanh, Softmax, LogSoftmax, Softmin, Mish,
     Hardswish, Hardsigmoid, LogSigmoid, Softsign, PReLU,
 )
+from ember.nn.modules.activation import MultiheadAttention  # noqa: F401
+from ember.nn.modules.transformer import (  # noqa: F401
+    Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer,
+)
 from ember.nn.modules.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout  # noqa: F401
 from ember.nn.modules.flatten import Flatten, Unflatten  # noqa: F401
 from ember.nn.modules.sparse import Embedding  # noqa: F401

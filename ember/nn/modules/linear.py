@@ -77,3 +77,8 @@ class LazyLinear(Linear):
             del self._dtype
             self.__class__ = self.cls_to_become
         return Linear.forward(self, input)
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """MultiheadAttention's out-projection: a plain Linear under the class name PyTorch gives it (its
+    repr and type checks show that name)."""
