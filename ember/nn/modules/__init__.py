@@ -11,12 +11,14 @@ from ember.nn.modules.activation import (  # noqa: F401
 from ember.nn.modules.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout  # noqa: F401
 from ember.nn.modules.flatten import Flatten, Unflatten  # noqa: F401
 from ember.nn.modules.sparse import Embedding  # noqa: F401
-from ember.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: F401
+from ember.nn.modules.batchnorm import (  # noqa: F401
+    BatchNorm1d, BatchNorm2d, BatchNorm3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d,
+)
 from ember.nn.modules.normalization import LayerNorm, GroupNorm  # noqa: F401
 from ember.nn.modules.loss import (  # noqa: F401
     MSELoss, L1Loss, SmoothL1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,
 )
-from ember.nn.modules.conv import Conv1d, Conv2d  # noqa: F401
+from ember.nn.modules.conv import Conv1d, Conv2d, LazyConv1d, LazyConv2d  # noqa: F401
 from ember.nn.modules.pooling import (  # noqa: F401
     MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d,
 )
