@@ -17,6 +17,7 @@ from ember.ops.loss import (  # noqa: F401
     mse_loss, l1_loss, smooth_l1_loss, huber_loss, cross_entropy, nll_loss, binary_cross_entropy,
     binary_cross_entropy_with_logits, kl_div, soft_margin_loss,
 )
+from ember.ops.loss import cosine_embedding_loss, margin_ranking_loss, triplet_margin_loss  # noqa: F401
 from ember.ops.shape import pad  # noqa: F401
 from ember.ops.index import one_hot  # noqa: F401
 from ember.ops.conv import conv1d, conv2d  # noqa: F401

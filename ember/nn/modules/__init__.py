@@ -18,6 +18,7 @@ from ember.nn.modules.normalization import LayerNorm, GroupNorm  # noqa: F401
 from ember.nn.modules.loss import (  # noqa: F401
     MSELoss, L1Loss, SmoothL1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,
 )
+from ember.nn.modules.loss import CosineEmbeddingLoss, MarginRankingLoss, TripletMarginLoss  # noqa: F401
 from ember.nn.modules.conv import Conv1d, Conv2d, LazyConv1d, LazyConv2d  # noqa: F401
 from ember.nn.modules.pooling import (  # noqa: F401
     MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d,
