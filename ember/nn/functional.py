@@ -13,6 +13,8 @@ from ember.ops.linalg import linear, bmm  # noqa: F401
 from ember.ops.norm import (  # noqa: F401
     batch_norm, layer_norm, group_norm, dropout, dropout1d, dropout2d, dropout3d, alpha_dropout,
 )
+from ember.ops.norm import instance_norm  # noqa: F401
+from ember.ops.sample import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ember.ops.loss import (  # noqa: F401
     mse_loss, l1_loss, smooth_l1_loss, huber_loss, cross_entropy, nll_loss, binary_cross_entropy,
     binary_cross_entropy_with_logits, kl_div, soft_margin_loss,
