@@ -10,7 +10,7 @@ from ember.nn.modules.activation import (  # noqa: F401
 )
 from ember.nn.modules.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout  # noqa: F401
 from ember.nn.modules.flatten import Flatten, Unflatten  # noqa: F401
-from ember.nn.modules.sparse import Embedding  # noqa: F401
+from ember.nn.modules.sparse import Embedding, EmbeddingBag  # noqa: F401
 from ember.nn.modules.batchnorm import (  # noqa: F401
     BatchNorm1d, BatchNorm2d, BatchNorm3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d,
 )
