@@ -41,7 +41,7 @@ def _bags(input, offsets, include_last_offset):
         raise RuntimeError(f"offsets must be non-decreasing, but got offsets[{k}]={offs[k]} > "
                            f"offsets[{k + 1}]={offs[k + 1]}")
     n_bags = max(offs.shape[0] - 1, 0) if include_last_offset else offs.shape[0]
-    ends = np.append(offs[1:], n)[:n_bags]    # bag i ends where bag i + 1 starts, the last at the input's end
+    ends = np.append(offs[1:], n)[:n_bags]    # bag i ends where bag i + 1 starts (or at the input's end)
     lengths = ends - offs[:n_bags]
     bag_of = np.repeat(np.arange(n_bags), lengths)
     return input[:int(ends[-1]) if n_bags else 0], bag_of, n_bags

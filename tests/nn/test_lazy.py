@@ -215,3 +215,30 @@ def test_lazy_module_mixin_not_implemented():
         pass
     with pytest.raises(NotImplementedError, match="initialize_parameters is not implemented for Half"):
         Half()(to_lib(LIB, rand((2,))))
+
+
+@pytest.mark.filterwarnings("ignore:input's size at dim")
+@pytest.mark.parametrize("kw", [dict(), dict(affine=False, track_running_stats=False), dict(momentum=None, eps=1e-3)],
+                         ids=str)
+@pytest.mark.parametrize("name,shape", [("LazyInstanceNorm1d", (3, 4, 5)), ("LazyInstanceNorm2d", (2, 3, 4, 5)),
+                                        ("LazyInstanceNorm3d", (2, 3, 2, 2, 2)), ("LazyInstanceNorm2d", (3, 4, 5))])
+def test_lazy_instance_norm(name, shape, kw):
+    """torch's lazy instance norms default to affine=True, track_running_stats=True and read num_features from
+    dim 1 even for an unbatched input (which then fails the num_features check, in both libraries)."""
+    seen = []
+    for lib in (torch, LIB):
+        m = getattr(nn_of_lib(lib), name)(**kw)
+        record = [repr(m), [(k, type(v).__name__) for k, v in m.state_dict().items()]]
+        x = np.linspace(-1, 2, int(np.prod(shape))).reshape(shape).astype(np.float32)
+        try:
+            y = m(to_lib(lib, x))
+            record += [repr(m), np.round(to_numpy(y.detach()), 5).tolist(),
+                       [(k, np.round(to_numpy(v), 5).tolist()) for k, v in m.state_dict().items()]]
+        except Exception as e:  # noqa: BLE001 - the same error in both is the expectation
+            record.append((type(e).__name__, str(e)))
+        seen.append(record)
+    assert seen[0] == seen[1]
+
+
+def nn_of_lib(lib):
+    return tnn if lib is torch else nn

@@ -4,7 +4,7 @@ By default (affine=False, track_running_stats=False) there are no parameters and
 track_running_stats the running statistics are kept as BatchNorm keeps them and used in eval mode."""
 import warnings
 
-from ember.nn.modules.batchnorm import _BatchNorm
+from ember.nn.modules.batchnorm import _BatchNorm, _LazyNormBase
 from ember.nn import functional as F
 
 
@@ -49,4 +49,27 @@ class InstanceNorm2d(_InstanceNorm):
 
 
 class InstanceNorm3d(_InstanceNorm):
+    _no_batch_dim = 4
+
+
+class _LazyInstanceNorm(_LazyNormBase, _InstanceNorm):
+    """num_features from the first input's dim 1, as PyTorch reads it (so, as in PyTorch, an unbatched first
+    input does not fit); the defaults are the lazy norms' (affine=True, track_running_stats=True)."""
+
+
+class LazyInstanceNorm1d(_LazyInstanceNorm):
+    """An InstanceNorm1d whose num_features is read from the first input; it then becomes InstanceNorm1d."""
+    cls_to_become = InstanceNorm1d
+    _no_batch_dim = 2
+
+
+class LazyInstanceNorm2d(_LazyInstanceNorm):
+    """An InstanceNorm2d whose num_features is read from the first input; it then becomes InstanceNorm2d."""
+    cls_to_become = InstanceNorm2d
+    _no_batch_dim = 3
+
+
+class LazyInstanceNorm3d(_LazyInstanceNorm):
+    """An InstanceNorm3d whose num_features is read from the first input; it then becomes InstanceNorm3d."""
+    cls_to_become = InstanceNorm3d
     _no_batch_dim = 4
