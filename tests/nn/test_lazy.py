@@ -239,7 +239,7 @@ def test_lazy_instance_norm(name, shape, kw):
         seen.append(record)
     assert seen[0] == seen[1]
     for a, b in zip(*values) if values else ():
-        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5)
 
 
 def nn_of_lib(lib):
