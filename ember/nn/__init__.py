@@ -1,5 +1,5 @@
 """ember.nn: modules, layers, losses, init and functional, laid out as in torch.nn."""
-from ember.nn.parameter import Parameter, UninitializedParameter  # noqa: F401
+from ember.nn.parameter import Parameter, UninitializedParameter, UninitializedBuffer  # noqa: F401
 from ember.nn.modules import *  # noqa: F401,F403
 from ember.nn.modules import Module  # noqa: F401
 from ember.nn import functional, init  # noqa: F401

@@ -13,15 +13,19 @@ from ember.ops.linalg import linear  # noqa: F401
 from ember.ops.norm import (  # noqa: F401
     batch_norm, layer_norm, group_norm, dropout, dropout1d, dropout2d, dropout3d, alpha_dropout,
 )
+from ember.ops.norm import instance_norm  # noqa: F401
+from ember.ops.sample import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ember.ops.loss import (  # noqa: F401
     mse_loss, l1_loss, smooth_l1_loss, huber_loss, cross_entropy, nll_loss, binary_cross_entropy,
     binary_cross_entropy_with_logits, kl_div, soft_margin_loss,
 )
+from ember.ops.loss import cosine_embedding_loss, margin_ranking_loss, triplet_margin_loss  # noqa: F401
 from ember.ops.shape import pad  # noqa: F401
 from ember.nn._attention import (  # noqa: F401
     scaled_dot_product_attention, multi_head_attention_forward, _canonical_mask, _none_or_dtype,
 )
 from ember.ops.index import one_hot  # noqa: F401
+from ember.ops.embedding import embedding_bag, embedding_renorm_ as _embedding_renorm_  # noqa: F401
 from ember.ops.conv import conv1d, conv2d  # noqa: F401
 from ember.ops.conv import conv_transpose1d, conv_transpose2d  # noqa: F401
 from ember.ops.pool import (  # noqa: F401
@@ -53,12 +57,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         padding_idx += weight.shape[0]
     if max_norm is not None:
         # PyTorch renormalises the looked-up rows of the weight in place, outside autograd
-        w = weight._data
-        rows = np.unique(input._data)
-        norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
-        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-        w[rows] = (w[rows] * scale[:, None]).astype(w.dtype)
-        weight._version[0] += 1
+        _embedding_renorm_(weight, input, max_norm, norm_type)
     return Embedding.apply(weight, index=input._data, padding_idx=padding_idx,
                            scale_grad_by_freq=scale_grad_by_freq)
 

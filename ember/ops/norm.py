@@ -211,3 +211,35 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     return dropout(input, p, training, inplace)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """F.instance_norm: each (sample, channel) normalised over its own spatial elements.
+
+    As PyTorch computes it: a batch norm of the input seen as one sample with N*C channels, the
+    per-channel affine parameters and running statistics repeated N times; the running statistics
+    then take the mean of their N updated copies."""
+    if use_input_stats:
+        spatial = 1
+        for s in input.shape[2:]:
+            spatial *= s
+        if spatial == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    n, c = input.shape[0], input.shape[1]
+    if n * c == 0:
+        # nothing to normalise; PyTorch's running statistics become the mean of zero copies
+        for stat in (running_mean, running_var):
+            if stat is not None and n == 0:
+                stat._data[...] = np.nan
+                stat._version[0] += 1
+        return input * 1
+    reshaped = input.reshape((1, n * c) + tuple(input.shape[2:]))
+    copies = [None if t is None else t.repeat(n) for t in (running_mean, running_var)]
+    w, b = (None if t is None else t.repeat(n) for t in (weight, bias))
+    out = batch_norm(reshaped, copies[0], copies[1], w, b, use_input_stats, momentum, eps)
+    for stat, copy in zip((running_mean, running_var), copies):
+        if stat is not None:
+            stat._data[...] = copy._data.reshape(n, c).mean(axis=0)
+            stat._version[0] += 1
+    return out.reshape(input.shape)

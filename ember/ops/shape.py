@@ -628,6 +628,8 @@ def pad(input, pad, mode="constant", value=None):
     if n > input.ndim:
         raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
                            f"padding length {len(pad)} and input of dimension {input.ndim}")
+    if mode != "constant":
+        _check_nonconstant_pad(input, pad, mode, value)
     widths = [(0, 0)] * input.ndim
     for i in range(n):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
@@ -639,18 +641,40 @@ def pad(input, pad, mode="constant", value=None):
     if mode == "constant":
         return ConstantPad.apply(input, pad=tuple(widths), value=0 if value is None else value)
     from ember.ops.index import getitem
-    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
-    if np_mode is None:
-        raise NotImplementedError(f"Unsupported padding mode: {mode}")
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
     # pad the index grid, then gather: differentiable through indexing
     out = input
     for d, (lo, hi) in enumerate(widths):
         if lo or hi:
-            if mode == "reflect" and (lo >= input.shape[d] or hi >= input.shape[d]):
-                raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input "
-                                   f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of input "
-                                   f"{list(input.shape)}")
             idx = np.pad(np.arange(out.shape[d]), (lo, hi), mode=np_mode)
             key = (slice(None),) * d + (Tensor._make(idx),)
             out = getitem(out, key)
     return out
+
+
+_PAD_COMBINATIONS = ("Supported combinations for non-constant padding:\n"
+                     "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                     "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                     "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
+def _check_nonconstant_pad(input, pad, mode, value):
+    """PyTorch's checks for reflect/replicate/circular padding, in its order: the last dimension first."""
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    n = len(pad) // 2
+    if not (1 <= n <= 3 and input.ndim in (n + 1, n + 2)):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+                                  + _PAD_COMBINATIONS)
+    for i in range(n):
+        d = input.ndim - 1 - i
+        lo, hi, size = int(pad[2 * i]), int(pad[2 * i + 1]), input.shape[d]
+        if mode == "reflect" and not (lo < size and hi < size):
+            # PyTorch numbers the pads of dimension -1, -2, -3 as its kernels' arguments #4, #6, #8
+            raise RuntimeError(f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input "
+                               f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of input "
+                               f"{list(input.shape)}")
+        if mode == "circular" and not (lo <= size and hi <= size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")

@@ -9,8 +9,14 @@ from ember.optim.adam import Adam  # noqa: F401
 from ember.optim.adamw import AdamW  # noqa: F401
 from ember.optim.rmsprop import RMSprop  # noqa: F401
 from ember.optim.adagrad import Adagrad  # noqa: F401
+from ember.optim.adadelta import Adadelta  # noqa: F401
+from ember.optim.adamax import Adamax  # noqa: F401
+from ember.optim.nadam import NAdam  # noqa: F401
+from ember.optim.radam import RAdam  # noqa: F401
+from ember.optim.lbfgs import LBFGS  # noqa: F401
 from ember.optim import lr_scheduler  # noqa: F401
 
 __all__ = [
-    "Adagrad", "Adam", "AdamW", "lr_scheduler", "Optimizer", "RMSprop", "SGD",
+    "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "LBFGS", "lr_scheduler", "NAdam", "Optimizer", "RAdam",
+    "RMSprop", "SGD",
 ]

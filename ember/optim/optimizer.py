@@ -175,6 +175,13 @@ def _check_nonnegative(**values):
             raise ValueError(f"Invalid {_VALUE_NAMES.get(name, name + ' value')}: {value}")
 
 
+def _check_betas(betas):
+    """PyTorch's check of Adam-family betas: each in [0, 1)."""
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
 _BLOCK = 1 << 17      # elements per update call: the dozen passes over a block run in cache, not memory
 
 

@@ -1,8 +1,9 @@
-"""Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d layers (the arithmetic lives in ember.ops.conv)."""
+"""Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d and the Lazy versions (the arithmetic lives in ember.ops.conv)."""
 import math
 
 from ember.nn.modules.module import Module
-from ember.nn.parameter import Parameter
+from ember.nn.parameter import Parameter, UninitializedParameter
+from ember.nn.modules.lazy import LazyModuleMixin
 from ember.nn import init, functional as F
 from ember.creation import empty
 
@@ -163,3 +164,78 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def forward(self, input, output_size=None):
         return self._forward(input, output_size, F.conv_transpose2d)
+
+
+class _LazyConvXdMixin(LazyModuleMixin):
+    """in_channels from the first input's channel dimension (dim 1, or 0 for an unbatched input)."""
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        if self.has_uninitialized_params():
+            self.in_channels = self._get_in_channels(input)
+            if self.in_channels % self.groups != 0:
+                raise ValueError("in_channels must be divisible by groups")
+            if self.transposed:
+                self.weight.materialize((self.in_channels, self.out_channels // self.groups, *self.kernel_size))
+            else:
+                self.weight.materialize((self.out_channels, self.in_channels // self.groups, *self.kernel_size))
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,))
+            self.reset_parameters()
+
+    def _get_in_channels(self, input):
+        num_dims_no_batch = self._n + 1
+        num_dims_batch = num_dims_no_batch + 1
+        if input.dim() not in (num_dims_no_batch, num_dims_batch):
+            raise RuntimeError(f"Expected {num_dims_no_batch}D (unbatched) or {num_dims_batch}D (batched) input to "
+                               f"{self.__class__.__name__}, but got input of size: {input.shape}")
+        return input.shape[1] if input.dim() == num_dims_batch else input.shape[0]
+
+
+def _lazy_conv_init(self, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, device,
+                    dtype):
+    # a 0-channel convolution without bias, whose parameters are then replaced by uninitialized ones
+    super(_LazyConvXdMixin, self).__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode,
+                                           device=device, dtype=dtype)
+    self.weight = UninitializedParameter(device=device, dtype=dtype)
+    self.out_channels = out_channels
+    if bias:
+        self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+
+class LazyConv1d(_LazyConvXdMixin, Conv1d):
+    """A Conv1d whose in_channels is read from the first input; it then becomes a plain Conv1d."""
+    cls_to_become = Conv1d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        _lazy_conv_init(self, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                        device, dtype)
+
+
+class LazyConv2d(_LazyConvXdMixin, Conv2d):
+    """A Conv2d whose in_channels is read from the first input; it then becomes a plain Conv2d."""
+    cls_to_become = Conv2d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        _lazy_conv_init(self, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                        device, dtype)
+
+
+class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
+    """A ConvTranspose2d whose in_channels is read from the first input; it then becomes a plain ConvTranspose2d."""
+    cls_to_become = ConvTranspose2d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, padding_mode="zeros", device=None, dtype=None):
+        # a 0-channel transposed convolution without bias, whose parameters are then replaced by uninitialized ones
+        super(_LazyConvXdMixin, self).__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
+                                               dilation, padding_mode, device=device, dtype=dtype)
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)

@@ -5,6 +5,8 @@ from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter, UninitializedParameter
 from ember.nn import init, functional as F
 from ember.creation import empty
+from ember.autograd.grad_mode import no_grad
+from ember.nn.modules.lazy import LazyModuleMixin
 
 
 class Identity(Module):
@@ -48,35 +50,36 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class LazyLinear(Linear):
+class LazyLinear(LazyModuleMixin, Linear):
     """A Linear whose in_features is read from the first input; it then becomes a plain Linear."""
     cls_to_become = Linear
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
-        Module.__init__(self)
-        self.in_features = 0
+        # a 0x0 Linear without bias, whose parameters are then replaced by uninitialized ones
+        super().__init__(0, 0, False)
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
         self.out_features = out_features
-        self._dtype = dtype
-        self.weight = UninitializedParameter()
         if bias:
-            self.bias = UninitializedParameter()
-        else:
-            self.register_parameter("bias", None)
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
 
     def reset_parameters(self):
-        if not isinstance(self.weight, UninitializedParameter):
+        if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters()
 
-    def forward(self, input):
-        if isinstance(self.weight, UninitializedParameter):
+    def initialize_parameters(self, input):
+        if self.has_uninitialized_params():
+            with no_grad():
+                self.in_features = input.shape[-1]
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
+        if self.in_features == 0:
+            # the parameters came from load_state_dict: the input must fit them
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                                 f"in_features from self.weight: {self.weight.shape[-1]}")
             self.in_features = input.shape[-1]
-            self.weight.materialize((self.out_features, self.in_features), dtype=self._dtype)
-            if self.bias is not None:
-                self.bias.materialize((self.out_features,), dtype=self._dtype)
-            Linear.reset_parameters(self)
-            del self._dtype
-            self.__class__ = self.cls_to_become
-        return Linear.forward(self, input)
 
 
 class NonDynamicallyQuantizableLinear(Linear):
