@@ -39,6 +39,7 @@ __version__ = "0.1.0"
 
 _keep_freed_memory()     # training loops reuse big arrays; see ember/backend/memory.py
 
+bfloat16 = _dtypes.bfloat16     # computing in it needs the optional ml_dtypes package
 bool = _dtypes.bool_  # noqa: A001  (torch.bool)
 float = _dtypes.float32  # noqa: A001
 double = _dtypes.float64
@@ -106,7 +107,12 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 # torch.nn, torch.optim, torch.save ... are there after `import torch`. Here they load on first use,
 # so that a program using only tensors does not pay for importing the layers, optimizers and I/O.
 _LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision"}
+_LAZY_MODULES |= {"accelerator", "amp", "backends", "cpu", "multiprocessing", "onnx", "profiler"}
 _LAZY_ATTRS = {"save": "ember.serialization", "load": "ember.serialization", "summary": "ember._summary"}
+_LAZY_ATTRS.update({"autocast": "ember.amp", "is_autocast_enabled": "ember.amp", "get_autocast_dtype": "ember.amp",
+                    "set_autocast_enabled": "ember.amp", "set_autocast_dtype": "ember.amp",
+                    "get_float32_matmul_precision": "ember.backends.cuda",
+                    "set_float32_matmul_precision": "ember.backends.cuda"})
 
 
 def __getattr__(name):

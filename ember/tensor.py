@@ -62,6 +62,11 @@ class Tensor:
     def is_cuda(self):
         return False
 
+    # PyTorch's device and layout flags: every ember tensor is a dense CPU tensor
+    is_cpu = property(lambda self: True)
+    is_xpu = is_mps = is_meta = is_ipu = is_maia = is_mtia = is_xla = is_vulkan = property(lambda self: False)
+    is_mkldnn = is_quantized = is_sparse = is_sparse_csr = is_nested = property(lambda self: False)
+
     @property
     def ndim(self):
         return self._data.ndim
@@ -260,6 +265,9 @@ class Tensor:
 
     def half(self):
         return self.to(_dt.float16)
+
+    def bfloat16(self):
+        return self.to(_dt.bfloat16)
 
     def long(self):
         return self.to(_dt.int64)

@@ -1,12 +1,19 @@
 """Matrix products: one MatMul op covers mm, mv, dot, bmm and batched/broadcast matmul."""
 import numpy as np
 
-from ember.backend.threads import matmul as gemm
+from ember.backend.threads import matmul as _threaded_matmul
 
 from ember.autograd.function import Function, fresh_grad
 from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
 from ember.ops.elementwise import sum_to, _operands, as_operand, _wrap
+
+
+def gemm(a, b, out=None):
+    """A matrix product in the operands' dtype. (ml_dtypes multiplies bfloat16 matrices into float32;
+    PyTorch accumulates in float32 too but returns bfloat16.)"""
+    r = _threaded_matmul(a, b, out=out)
+    return r if r.dtype == a.dtype else r.astype(a.dtype)
 
 
 _NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (3, 3): "BmmBackward0"}
