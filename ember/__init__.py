@@ -6,6 +6,7 @@ Tensors and autograd live in ember.tensor / ember.autograd, the ops in ember.ops
 family, each op's forward beside its backward), the array backend behind ember.backend.
 """
 from ember.backend.memory import keep_freed_memory as _keep_freed_memory
+from builtins import bool as _builtin_bool
 from ember.backend import dtypes as _dtypes
 from ember.backend.dtypes import (  # noqa: F401
     dtype, uint8, int8, int16, int32, int64, float16, float32, float64,
@@ -92,6 +93,11 @@ def set_num_threads(n):
     """The number of threads ember's ops use (its worker pool; NumPy's BLAS is kept single-threaded and
     big matrix multiplies are split between these threads instead -- see ember/backend/threads.py)."""
     from ember.backend import threads
+    if isinstance(n, _builtin_bool) or not hasattr(n, "__index__"):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    n = n.__index__()
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
     threads.set_threads(n)
 
 
