@@ -269,6 +269,18 @@ class Tensor:
     def bfloat16(self):
         return self.to(_dt.bfloat16)
 
+    # -- sharing with other processes (ember.multiprocessing) --------------------------------
+    def share_memory_(self):
+        """Move the data into memory other processes map (a no-op when it is there already)."""
+        from ember.backend import shared_memory
+        if shared_memory.block_of(self._data) is None:
+            self._data = shared_memory.shared_copy(self._data)
+        return self
+
+    def is_shared(self):
+        from ember.backend import shared_memory
+        return shared_memory.block_of(self._data) is not None
+
     def long(self):
         return self.to(_dt.int64)
 
