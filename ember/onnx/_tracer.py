@@ -1,24 +1,21 @@
 """Recording what a forward pass computes, for ONNX export.
 
-Every ember op is a Function whose `forward` maps arrays to an array -- including the binary ops' unrolled
-fast path, which calls `forward` without `apply`. So the tracer wraps `forward` on every Function class for
-the duration of one forward pass (and restores it after: nothing changes outside export), and records each
-outermost call as (op class, the fn object, input arrays, params, output array). Values are identified by
-the arrays themselves (id of the ndarray, kept alive for the trace), which is what makes the fast paths and
-in-place ops visible: an in-place op runs an out-of-place op and copies its result into the tensor's array,
-so Tensor._inplace is wrapped too, to say that array now holds the op's result.
+ember.autograd._op_hooks.watching_ops wraps every op's `forward` for the duration of one forward pass,
+and each outermost call is recorded as (op class name, the node, its arguments by name, output array).
+Values are identified by the arrays themselves (id of the ndarray, kept alive for the trace), which is
+what makes the fast paths and in-place ops visible: an in-place op runs an out-of-place op and copies its
+result into the tensor's array, so Tensor._inplace is wrapped too, to say that array now holds the op's
+result.
 
 Tracing at the op level (rather than walking the module tree) sees what a module's forward does between its
 layers -- `x.view(x.size(0), -1)`, `out += identity`, `torch.cat` -- which a module walk cannot.
 """
+import contextlib
 import inspect
-import threading
 
 import numpy as np
 
-from ember.autograd.function import Function
-
-_local = threading.local()
+from ember.autograd._op_hooks import watching_ops
 
 
 class Record:
@@ -28,25 +25,15 @@ class Record:
         self.op, self.fn, self.inputs, self.params, self.output = op, fn, inputs, params, output
 
 
-def _all_function_classes():
-    seen, todo = [], [Function]
-    while todo:
-        cls = todo.pop()
-        for sub in cls.__subclasses__():
-            if sub not in seen:
-                seen.append(sub)
-                todo.append(sub)
-    return seen
-
-
 class Tracer:
     def __init__(self):
         self.records = []
         self.keep = []          # every array seen, so that no id is reused during the trace
         self.events = []        # (record index, id(array)): after that record, the array holds its output
         self.depth = 0
+        self._stack = contextlib.ExitStack()
 
-    def _wrap_forward(self, cls, original):
+    def _wrap_forward(self, original):
         tracer = self
         signature = inspect.signature(original)
 
@@ -57,7 +44,7 @@ class Tracer:
             finally:
                 tracer.depth -= 1
             if tracer.depth == 0:
-                out_arr = out if isinstance(out, np.ndarray) or isinstance(out, tuple) else np.asarray(out)
+                out_arr = out if isinstance(out, (np.ndarray, tuple)) else np.asarray(out)
                 tracer.keep.extend(a for a in arrays if isinstance(a, np.ndarray))
                 tracer.keep.append(out_arr)
                 # every argument by its name in forward's signature (ops pass some positionally, some as
@@ -65,11 +52,8 @@ class Tracer:
                 bound = signature.bind(fn, *arrays, **params)
                 bound.apply_defaults()
                 named = dict(list(bound.arguments.items())[1:])
-                if "arrays" in named:           # forward(self, *arrays, dim): Cat
-                    values = list(named.pop("arrays"))
-                else:
-                    values = list(named.values())
-                tracer.records.append(Record(cls.__name__, fn, values, named, out_arr))
+                values = list(named.pop("arrays")) if "arrays" in named else list(named.values())
+                tracer.records.append(Record(type(fn).__name__, fn, values, named, out_arr))
                 if out_arr is not out:
                     return out_arr
             return out
@@ -89,12 +73,7 @@ class Tracer:
 
     def __enter__(self):
         from ember.tensor import Tensor
-        self._patched = []
-        for cls in _all_function_classes():
-            if "forward" in cls.__dict__:
-                original = cls.__dict__["forward"]
-                self._patched.append((cls, original))
-                cls.forward = self._wrap_forward(cls, original)
+        self._stack.enter_context(watching_ops(self._wrap_forward))
         self._inplace_original = Tensor.__dict__["_inplace"]
         Tensor._inplace = self._wrap_inplace(self._inplace_original)
         # binary in-place operators (`out += identity`) go through _inplace_binary's ufunc fast path when
@@ -105,8 +84,7 @@ class Tracer:
 
     def __exit__(self, *exc):
         from ember.tensor import Tensor
-        for cls, original in self._patched:
-            cls.forward = original
         Tensor._inplace = self._inplace_original
         Tensor._inplace_binary = self._binary_original
+        self._stack.close()
         return False
