@@ -1,8 +1,6 @@
 """ember.cuda: there is no GPU backend, so this answers as a CPU-only PyTorch build does: nothing is
 available, the seeding and cache calls are silent no-ops, and what needs a device raises the same
 AssertionError (with the way out spelled out)."""
-from ember.cuda import amp  # noqa: F401
-
 _NO_CUDA = "Torch not compiled with CUDA enabled"
 
 
@@ -71,3 +69,11 @@ def max_memory_reserved(device=None):
 current_device = init = synchronize = get_device_name = get_device_capability = get_device_properties = _no_cuda
 get_rng_state = set_rng_state = initial_seed = ipc_collect = current_stream = mem_get_info = _no_cuda
 set_device = reset_peak_memory_stats = _no_cuda
+
+
+def __getattr__(name):
+    # torch.cuda.amp loads on first use: most programs never touch it
+    if name == "amp":
+        import importlib
+        return importlib.import_module("ember.cuda.amp")
+    raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")
