@@ -11,6 +11,7 @@ import warnings
 
 from ember.backend import dtypes as _dt
 from ember.backend.device import device as _device
+from ember.ops import _autocast as _policy
 
 # PyTorch's defaults: float16 on accelerators, bfloat16 on the CPU
 _DEFAULT_DTYPE = {"cpu": "bfloat16"}
@@ -23,6 +24,7 @@ class _State(threading.local):
         self.enabled = {}
         self.dtype = {}
         self.cache_enabled = True
+        self.lowering = True      # False inside a bfloat16 region when ml_dtypes is missing
 
 
 _state = _State()
@@ -47,10 +49,17 @@ def is_autocast_enabled(device_type=None):
     return _state.enabled.get("cuda" if device_type is None else device_type, False)
 
 
+def _sync_cpu_policy():
+    """Tell the ops (ember/ops/_autocast.py) which dtype an enabled CPU region computes in."""
+    on = _state.enabled.get("cpu", False) and _state.lowering
+    _policy.state.cpu_dtype = get_autocast_dtype("cpu") if on else None
+
+
 def set_autocast_enabled(device_type, enabled=None):
     if enabled is None:  # set_autocast_enabled(enabled): the legacy CUDA form
         device_type, enabled = "cuda", device_type
     _state.enabled[device_type] = bool(enabled)
+    _sync_cpu_policy()
 
 
 def get_autocast_dtype(device_type):
@@ -63,6 +72,7 @@ def get_autocast_dtype(device_type):
 
 def set_autocast_dtype(device_type, dtype):
     _state.dtype[device_type] = dtype
+    _sync_cpu_policy()
 
 
 def is_autocast_cache_enabled():
@@ -91,9 +101,18 @@ class autocast:
                               stacklevel=2)
                 enabled = False
         self._enabled = enabled
+        self._lowering = True
+        if enabled and device_type == "cpu" and self.fast_dtype is _reduced("bfloat16"):
+            try:
+                self.fast_dtype.np
+            except TypeError as e:
+                warnings.warn(f"{e}; ops inside this autocast region compute in float32", stacklevel=2)
+                self._lowering = False
 
     def __enter__(self):
         self.prev = is_autocast_enabled(self.device)
+        self.prev_lowering = _state.lowering
+        _state.lowering = self._lowering
         self.prev_fastdtype = get_autocast_dtype(self.device)
         self.prev_cache_enabled = _state.cache_enabled
         _state.cache_enabled = self._cache_enabled
@@ -102,6 +121,7 @@ class autocast:
         return self
 
     def __exit__(self, exc_type, exc_val, exc_tb):
+        _state.lowering = self.prev_lowering
         set_autocast_enabled(self.device, self.prev)
         set_autocast_dtype(self.device, self.prev_fastdtype)
         _state.cache_enabled = self.prev_cache_enabled

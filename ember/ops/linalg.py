@@ -7,13 +7,15 @@ from ember.autograd.function import Function, fresh_grad
 from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
 from ember.ops.elementwise import sum_to, _operands, as_operand, _wrap
+from ember.ops import _autocast
 
 
 def gemm(a, b, out=None):
-    """A matrix product in the operands' dtype. (ml_dtypes multiplies bfloat16 matrices into float32;
-    PyTorch accumulates in float32 too but returns bfloat16.)"""
-    r = _threaded_matmul(a, b, out=out)
-    return r if r.dtype == a.dtype else r.astype(a.dtype)
+    """A matrix product in the operands' dtype. bfloat16 (ml_dtypes, NumPy kind 'V') is multiplied in
+    float32 by BLAS and rounded once, as PyTorch accumulates it."""
+    if a.dtype.kind == "V":
+        return _threaded_matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
+    return _threaded_matmul(a, b, out=out)
 
 
 _NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (3, 3): "BmmBackward0"}
@@ -64,6 +66,7 @@ def _dims_str(shape):
     return "x".join(str(s) for s in shape)
 
 
+@_autocast.lower_precision
 def matmul(input, other, *, out=None):
     a, b = as_operand(input), as_operand(other)
     if a.ndim == 0 or b.ndim == 0:
@@ -165,6 +168,12 @@ class Linear(Function):
 
     def forward(self, x, w, b):
         self.has_bias = b is not None
+        if x.dtype.kind == "V":
+            # bfloat16: product and bias added in float32, rounded once, as PyTorch's addmm does
+            out = _threaded_matmul(x.astype(np.float32), w.T.astype(np.float32))
+            if b is not None:
+                out += b.astype(np.float32)
+            return out.astype(x.dtype)
         out = gemm(x, w.T)
         if b is not None:
             out += b
@@ -197,10 +206,12 @@ class Linear(Function):
         if nxt[1] is not None:
             gw = fresh_grad(gemm(g2.T, x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x))
         if self.has_bias and nxt[2] is not None:
-            gb = fresh_grad(np.add.reduce(g2, 0))   # the bias gradient: a column sum of the batch
+            gb = fresh_grad(np.add.reduce(g2, 0) if g2.dtype.kind != "V" else   # the bias gradient: a column sum
+                            np.add.reduce(g2, 0, dtype=np.float32).astype(g2.dtype))  # (bfloat16: in float32)
         return gx, gw, gb
 
 
+@_autocast.lower_precision
 def linear(input, weight, bias=None):
     xd, wd = input._data, weight._data      # the checks on the arrays: this runs once per layer per step
     if not wd.ndim or xd.shape[-1] != wd.shape[-1]:

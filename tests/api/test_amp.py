@@ -160,3 +160,47 @@ def test_cpu_scaler_state_dict_round_trip_and_pickle():
     assert pickle.loads(pickle.dumps(scaler)).state_dict() == scaler.state_dict()
     with pytest.raises(RuntimeError, match="The source state dict is empty"):
         other.load_state_dict({})
+
+
+def small_cnn(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(4 * 4 * 4, 10))
+
+
+def test_cpu_autocast_policy_matches_torch():
+    pytest.importorskip("ml_dtypes")
+    rng = np.random.default_rng(0)
+    ours, theirs = small_cnn(ember), small_cnn(torch)
+    with torch.no_grad():
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            q.copy_(torch.tensor(p.detach().numpy()))
+    x = rng.standard_normal((3, 1, 8, 8)).astype(np.float32)
+    target = [1, 5, 9]
+    results = []
+    for lib, model in ((ember, ours), (torch, theirs)):
+        xs = lib.tensor(x)
+        with lib.autocast("cpu"):
+            feats = model[:4](xs)
+            logits = model[4](feats)
+            prod = xs.reshape(3, 64) @ xs.reshape(3, 64).T
+            total = logits.float() + 1      # elementwise ops keep (or promote) their inputs' dtype
+            loss = lib.nn.functional.cross_entropy(logits, lib.tensor(target))
+            mse = lib.nn.functional.mse_loss(logits, lib.zeros(3, 10))
+            wide = lib.nn.functional.linear(xs.double().reshape(3, 64), lib.ones(2, 64).double())
+        loss.backward()
+        results.append(dict(
+            dtypes=[repr(t.dtype) for t in (feats, logits, prod, total, loss, mse, wide)],
+            logits=logits.detach().float().numpy(), loss=loss.item(),
+            grads=[(repr(p.grad.dtype), p.grad.numpy()) for p in model.parameters()]))
+    ours_r, theirs_r = results
+    assert ours_r["dtypes"] == theirs_r["dtypes"] == [
+        "torch.bfloat16", "torch.bfloat16", "torch.bfloat16", "torch.float32", "torch.float32", "torch.float32",
+        "torch.float64"]
+    np.testing.assert_allclose(ours_r["logits"], theirs_r["logits"], rtol=2e-2, atol=2e-2)
+    assert ours_r["loss"] == pytest.approx(theirs_r["loss"], rel=2e-2)
+    for (od, og), (td, tg) in zip(ours_r["grads"], theirs_r["grads"]):
+        assert od == td == "torch.float32"
+        np.testing.assert_allclose(og, tg, rtol=2e-2, atol=5e-3)
+    # and outside the region everything is float32 again
+    assert repr(ours[4](ours[:4](ember.tensor(x))).dtype) == "torch.float32"
