@@ -13,7 +13,7 @@ from ember.autograd import profiler as _legacy
 from ember.autograd.profiler import record_function  # noqa: F401
 
 __all__ = ["profile", "record_function", "ProfilerActivity", "ProfilerAction", "schedule",
-           "supported_activities"]
+           "supported_activities", "tensorboard_trace_handler"]
 
 
 class ProfilerActivity(Enum):
@@ -120,3 +120,24 @@ class profile(_legacy.profile):
                 self.on_trace_ready(self)
         if self.current_action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE) and not self._recording():
             self._start()
+
+
+def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False):
+    """An on_trace_ready that writes each saved cycle's Chrome trace into dir_name, named as PyTorch names
+    it (<worker>.<time ns>.pt.trace.json[.gz]), where TensorBoard's profiler plugin looks for traces."""
+    import os
+    import socket
+    import time
+
+    def handler_fn(prof):
+        os.makedirs(dir_name, exist_ok=True)
+        worker = worker_name or f"{socket.gethostname()}_{os.getpid()}"
+        path = os.path.join(dir_name, f"{worker}.{time.time_ns()}.pt.trace.json")
+        prof.export_chrome_trace(path)
+        if use_gzip:
+            import gzip
+            import shutil
+            with open(path, "rb") as src, gzip.open(path + ".gz", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            os.remove(path)
+    return handler_fn

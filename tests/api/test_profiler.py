@@ -1,5 +1,6 @@
 """ember.profiler: the events recorded, the summary table in PyTorch's layout, the Chrome trace, schedules."""
 import json
+import os
 import re
 
 import pytest
@@ -134,3 +135,16 @@ def test_legacy_autograd_profiler():
     with pytest.raises(TypeError):
         profile(activities=["cpu"])
     assert ember.profiler.supported_activities() == {ProfilerActivity.CPU}
+
+
+def test_tensorboard_trace_handler(tmp_path):
+    import gzip
+    with profile(schedule=ember.profiler.schedule(wait=0, warmup=0, active=1, repeat=2),
+                 on_trace_ready=ember.profiler.tensorboard_trace_handler(str(tmp_path), "w", use_gzip=True)) as p:
+        for _ in range(3):
+            ember.ones(2).exp()
+            p.step()
+    files = sorted(os.listdir(tmp_path))
+    assert len(files) == 2 and all(re.fullmatch(r"w\.\d+\.pt\.trace\.json\.gz", f) for f in files)
+    trace = json.loads(gzip.open(tmp_path / files[0]).read())
+    assert [e["name"] for e in trace["traceEvents"] if e["ph"] == "X"] == ["aten::exp"]
