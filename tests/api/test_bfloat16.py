@@ -85,3 +85,19 @@ def test_without_ml_dtypes_the_name_exists_and_use_says_what_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[0] == "torch.bfloat16"
     assert "needs the 'ml_dtypes' package" in out
+
+
+def test_save_and_load_with_torch():
+    import io
+    buf = io.BytesIO()
+    ember.save({"w": ember.tensor(VALUES).bfloat16()}, buf)
+    buf.seek(0)
+    theirs = torch.load(buf, weights_only=True)["w"]
+    assert theirs.dtype == torch.bfloat16
+    np.testing.assert_array_equal(theirs.float().numpy(), torch.tensor(VALUES).bfloat16().float().numpy())
+    buf = io.BytesIO()
+    torch.save({"w": torch.tensor(VALUES).bfloat16()}, buf)
+    buf.seek(0)
+    ours = ember.load(buf)["w"]
+    assert repr(ours.dtype) == "torch.bfloat16"
+    np.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
