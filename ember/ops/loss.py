@@ -49,7 +49,7 @@ def _check_same_size(input, target, name):
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       f"This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
-                      f"same size.", stacklevel=3)
+                      f"same size.", stacklevel=4)  # caller > loss > autocast wrapper > here
 
 
 @_autocast.full_precision
