@@ -6,6 +6,7 @@ Tensors and autograd live in ember.tensor / ember.autograd, the ops in ember.ops
 family, each op's forward beside its backward), the array backend behind ember.backend.
 """
 from ember.backend.process import apply_at_import as _apply_process_settings
+from builtins import bool as _builtin_bool
 from ember.backend import dtypes as _dtypes
 from ember.backend.dtypes import (  # noqa: F401
     dtype, uint8, int8, int16, int32, int64, float16, float32, float64,
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 
 _apply_process_settings()   # every process-wide setting ember makes: ember/backend/process.py
 
+bfloat16 = _dtypes.bfloat16     # computing in it needs the optional ml_dtypes package
 bool = _dtypes.bool_  # noqa: A001  (torch.bool)
 float = _dtypes.float32  # noqa: A001
 double = _dtypes.float64
@@ -114,6 +116,11 @@ def set_num_threads(n):
     """The number of threads ember's ops use (its worker pool; by default NumPy's BLAS is kept single-threaded
     and big matrix multiplies are split between these threads instead -- see ember/backend/threads.py)."""
     from ember.backend import threads
+    if isinstance(n, _builtin_bool) or not hasattr(n, "__index__"):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    n = n.__index__()
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
     threads.set_threads(n)
 
 
@@ -172,7 +179,12 @@ __all__ = [
 # torch.nn, torch.optim, torch.save ... are there after `import torch`. Here they load on first use,
 # so that a program using only tensors does not pay for importing the layers, optimizers and I/O.
 _LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision", "distributed", "linalg", "testing"}
+_LAZY_MODULES |= {"accelerator", "amp", "backends", "cpu", "multiprocessing", "onnx", "profiler"}
 _LAZY_ATTRS = {"save": "ember.serialization", "load": "ember.serialization", "summary": "ember._summary"}
+_LAZY_ATTRS.update({"autocast": "ember.amp", "is_autocast_enabled": "ember.amp", "get_autocast_dtype": "ember.amp",
+                    "set_autocast_enabled": "ember.amp", "set_autocast_dtype": "ember.amp",
+                    "get_float32_matmul_precision": "ember.backends.cuda",
+                    "set_float32_matmul_precision": "ember.backends.cuda"})
 
 
 def __getattr__(name):

@@ -254,6 +254,8 @@ def _tensor_body(data, indent):
     """The bracketed contents of a tensor (without ``tensor(`` and suffixes)."""
     if data.size == 0:
         return "[]"
+    if data.dtype.name == "bfloat16":
+        data = data.astype(np.float32)      # ml_dtypes' bfloat16 (NumPy kind 'V'): print its exact values
     summarize = data.size > PRINT_OPTS.threshold
     shown = _edges(data) if summarize else data
     if data.dtype.kind == "c":

@@ -98,9 +98,10 @@ _UNSAFE_MESSAGE = (
 
 # ember dtype name -> torch's legacy typed-storage class name (what the persistent ids carry)
 _STORAGE_BY_DTYPE = {d.name: d.word + "Storage" for d in _dt.ALL}
+_STORAGE_BY_DTYPE["bfloat16"] = "BFloat16Storage"     # its arrays need the optional ml_dtypes package
 # storages PyTorch can write but ember has no dtype for (storage class -> torch dtype)
 _UNSUPPORTED_STORAGES = {
-    "BFloat16Storage": "torch.bfloat16", "ComplexFloatStorage": "torch.complex64",
+    "ComplexFloatStorage": "torch.complex64",
     "ComplexDoubleStorage": "torch.complex128", "QInt8Storage": "torch.qint8", "QUInt8Storage": "torch.quint8",
     "QInt32Storage": "torch.qint32", "QUInt4x2Storage": "torch.quint4x2", "QUInt2x4Storage": "torch.quint2x4",
 }

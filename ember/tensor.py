@@ -55,6 +55,11 @@ class Tensor:
     def is_cuda(self):
         return False
 
+    # PyTorch's device and layout flags: every ember tensor is a dense CPU tensor
+    is_cpu = property(lambda self: True)
+    is_xpu = is_mps = is_meta = is_ipu = is_maia = is_mtia = is_xla = is_vulkan = property(lambda self: False)
+    is_mkldnn = is_quantized = is_sparse = is_sparse_csr = is_nested = property(lambda self: False)
+
     @property
     def ndim(self):
         return self._data.ndim
@@ -245,6 +250,21 @@ class Tensor:
 
     def half(self):
         return self.to(_dt.float16)
+
+    def bfloat16(self):
+        return self.to(_dt.bfloat16)
+
+    # -- sharing with other processes (ember.multiprocessing) --------------------------------
+    def share_memory_(self):
+        """Move the data into memory other processes map (a no-op when it is there already)."""
+        from ember.backend import shared_memory
+        if shared_memory.block_of(self._data) is None:
+            self._data = shared_memory.shared_copy(self._data)
+        return self
+
+    def is_shared(self):
+        from ember.backend import shared_memory
+        return shared_memory.block_of(self._data) is not None
 
     def long(self):
         return self.to(_dt.int64)

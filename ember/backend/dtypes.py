@@ -45,9 +45,41 @@ float16 = dtype("float16", np.float16, 2, 6, "Half", "c10::Half")
 float32 = dtype("float32", np.float32, 2, 7, "Float", "float")
 float64 = dtype("float64", np.float64, 2, 8, "Double", "double")
 
+
+
+class _ExtensionDtype(dtype):
+    """A dtype whose NumPy type comes from an optional package (bfloat16: ml_dtypes), looked up on first
+    use so that `import ember` needs NumPy only. Without the package the name exists and prints, and
+    computing in it raises an error that says what to install."""
+    __slots__ = ("_np", "_package")
+
+    def __init__(self, name, package, kind, rank, word, c_name):
+        self.name, self._package, self._np = name, package, None
+        self.word, self.c_name = word, c_name
+        self.is_floating_point = kind == 2
+        self.is_signed = True
+        self.itemsize = 2
+        self._kind, self._rank = kind, rank
+
+    @property
+    def np(self):
+        if self._np is None:
+            try:
+                module = __import__(self._package)
+            except ImportError:
+                raise TypeError(f"computing in torch.{self.name} needs the '{self._package}' package "
+                                f"(pip install {self._package}, or ember's 'ml_dtypes' extra)") from None
+            self._np = np.dtype(getattr(module, self.name))
+            _BY_NP[self._np] = self
+        return self._np
+
+
+bfloat16 = _ExtensionDtype("bfloat16", "ml_dtypes", 2, 6, "BFloat16", "c10::BFloat16")   # rank 6 like float16: together they make float32
+
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
+_BY_NAME["bfloat16"] = bfloat16
 
 # PyTorch's aliases, exported as ember.float, ember.long, ...
 ALIASES = {
@@ -86,6 +118,8 @@ def from_numpy_dtype(np_dtype):
     try:
         return _BY_NP[np_dtype]
     except KeyError:
+        if np.dtype(np_dtype).name == "bfloat16" and bfloat16.np == np_dtype:   # ml_dtypes' array
+            return bfloat16
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only supported types are: "
             "float64, float32, float16, int64, int32, int16, int8, uint8, and bool.") from None
@@ -110,6 +144,8 @@ def _promote_pair(a, b):
         return a
     if a._kind != b._kind:
         return a if a._kind > b._kind else b
+    if a._kind == 2 and a._rank == b._rank:
+        return float32      # float16 with bfloat16: neither holds the other
     if a._kind == 1 and (a is uint8 or b is uint8):
         # uint8 with a signed int: the smallest signed type that holds both
         other = b if a is uint8 else a

@@ -45,8 +45,23 @@ GEMM_THREADING = ("ember", "blas")
 def get_threads():
     n = _state["threads"]
     if n is None:
-        n = _state["threads"] = os.cpu_count() or 1     # once: os.cpu_count() costs microseconds per call
+        n = _state["threads"] = default_threads()     # once: os.cpu_count() costs microseconds per call
     return n
+
+
+# -- the thread count a program starts with, as PyTorch picks it --------------------------------------
+def default_threads():
+    """PyTorch's intra-op default: MKL_NUM_THREADS, else OMP_NUM_THREADS (a positive integer; anything
+    else is ignored), else the number of cores; never more than the number of cores."""
+    cores = os.cpu_count() or 1
+    for name in ("MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        try:
+            n = int(os.environ.get(name, ""))
+        except ValueError:
+            continue
+        if n > 0:
+            return min(n, cores)
+    return cores
 
 
 def set_threads(n):

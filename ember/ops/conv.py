@@ -52,6 +52,8 @@ from ember.backend.memory import padded, scratch
 from ember.backend.threads import get_threads as _threads, matmul, parallel, route_threads
 from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
+from ember.ops import _autocast
+from ember.backend import dtypes as _dt
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -820,6 +822,7 @@ def _c_type(t):
             "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}[t.dtype.name]
 
 
+@_autocast.lower_precision
 def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, name):
     """conv1d/conv2d: check the arguments as PyTorch does (in its order, with its messages), describe the
     convolution (_Geom, which picks the route), and apply it."""
@@ -831,6 +834,11 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, name):
     strides, dilations, lo, hi = _resolve_params(input, weight, stride, padding, dilation, nd)
     _check_sizes(input, weight, bias, strides, dilations, lo, hi, groups)
     _check_dtypes(input, weight, bias)
+    if input.dtype is _dt.bfloat16:
+        # NumPy has no bfloat16 GEMM: convolve in float32 and round the result once (PyTorch accumulates
+        # bfloat16 convolutions in float32 too); the casts carry the gradients back in bfloat16
+        f32 = [None if t is None else t.float() for t in (input, weight, bias)]
+        return _convnd.__wrapped__(*f32, stride, padding, dilation, groups, nd, name).bfloat16()
     if nd == 1:
         geom = _Geom(input.shape, weight.shape, (1, strides[0]), (0, 0, lo[0], hi[0]), (1, dilations[0]), groups,
                      True, itemsize=input.itemsize)
@@ -971,6 +979,7 @@ class ConvTranspose(Function):
         return gx, gw, gb
 
 
+@_autocast.lower_precision
 def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, nd, name):
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "

@@ -19,7 +19,7 @@ _new = object.__new__
 _wrap = Tensor._make  # a backend array (or NumPy scalar) as a Tensor with no history
 
 _PY_SCALARS = (bool, int, float)
-_KIND = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's promotion categories by NumPy kind
+_KIND = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2}  # PyTorch's promotion categories by NumPy kind ("V": bfloat16)
 
 
 class _Numbers(dict):

@@ -1,12 +1,21 @@
 """Matrix products: one MatMul op covers mm, mv, dot, bmm and batched/broadcast matmul."""
 import numpy as np
 
-from ember.backend.threads import matmul as gemm
+from ember.backend.threads import matmul as _threaded_matmul
 
 from ember.autograd.function import Function, fresh_grad
 from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
 from ember.ops.elementwise import sum_to, _operands, as_operand, _wrap
+from ember.ops import _autocast
+
+
+def gemm(a, b, out=None):
+    """A matrix product in the operands' dtype. bfloat16 (ml_dtypes, NumPy kind 'V') is multiplied in
+    float32 by BLAS and rounded once, as PyTorch accumulates it."""
+    if a.dtype.kind == "V":
+        return _threaded_matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
+    return _threaded_matmul(a, b, out=out)
 
 
 _NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (3, 3): "BmmBackward0"}
@@ -142,6 +151,7 @@ def _check_matmul_shapes(input, other, has_out):
                            f"got: [{batch}, {rows2}].")
 
 
+@_autocast.lower_precision
 def matmul(input, other, *, out=None):
     a, b = as_operand(input), as_operand(other)
     if a.ndim == 0 or b.ndim == 0:
@@ -341,6 +351,12 @@ class Linear(Function):
 
     def forward(self, x, w, b):
         self.has_bias = b is not None
+        if x.dtype.kind == "V":
+            # bfloat16: product and bias added in float32, rounded once, as PyTorch's addmm does
+            out = _threaded_matmul(x.astype(np.float32), w.T.astype(np.float32))
+            if b is not None:
+                out += b.astype(np.float32)
+            return out.astype(x.dtype)
         out = gemm(x, w.T)
         if b is not None:
             out += b
@@ -373,10 +389,12 @@ class Linear(Function):
         if nxt[1] is not None:
             gw = fresh_grad(gemm(g2.T, x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x))
         if self.has_bias and nxt[2] is not None:
-            gb = fresh_grad(np.add.reduce(g2, 0))   # the bias gradient: a column sum of the batch
+            gb = fresh_grad(np.add.reduce(g2, 0) if g2.dtype.kind != "V" else   # the bias gradient: a column sum
+                            np.add.reduce(g2, 0, dtype=np.float32).astype(g2.dtype))  # (bfloat16: in float32)
         return gx, gw, gb
 
 
+@_autocast.lower_precision
 def linear(input, weight, bias=None):
     xd, wd = input._data, weight._data      # the checks on the arrays: this runs once per layer per step
     if not wd.ndim or xd.shape[-1] != wd.shape[-1]:

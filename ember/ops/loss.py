@@ -10,6 +10,7 @@ from ember.tensor import Tensor
 from ember.ops.norm import once_differentiable
 from ember.ops.activation import log_softmax
 from ember.ops.elementwise import where, cast
+from ember.ops import _autocast
 
 
 def _reduction(size_average, reduce, reduction):
@@ -48,20 +49,23 @@ def _check_same_size(input, target, name):
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       f"This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
-                      f"same size.", stacklevel=3)
+                      f"same size.", stacklevel=4)  # caller > loss > autocast wrapper > here
 
 
+@_autocast.full_precision
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _check_same_size(input, target, "mse_loss")
     diff = input - target
     return _reduce(diff * diff, _reduction(size_average, reduce, reduction))
 
 
+@_autocast.full_precision
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     _check_same_size(input, target, "l1_loss")
     return _reduce((input - target).abs(), _reduction(size_average, reduce, reduction))
 
 
+@_autocast.full_precision
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     _check_same_size(input, target, "smooth_l1_loss")
     if beta < 0:
@@ -75,6 +79,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(loss, _reduction(size_average, reduce, reduction))
 
 
+@_autocast.full_precision
 def huber_loss(input, target, reduction="mean", delta=1.0):
     d = input - target
     ad = d.abs()
@@ -149,6 +154,7 @@ class CrossEntropyIndices(Function):
         return Tensor._make(gx), None
 
 
+@_autocast.full_precision
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     reduction = _reduction(size_average, reduce, reduction)
@@ -213,6 +219,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     return _reduce(loss, reduction)
 
 
+@_autocast.full_precision
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     if target.dtype is not _dt.int64:
@@ -262,6 +269,7 @@ class BinaryCrossEntropy(Function):
         return gx, gt
 
 
+@_autocast.full_precision
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
@@ -297,6 +305,7 @@ class BCEWithLogits(Function):
         return gx, gt, None
 
 
+@_autocast.full_precision
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     reduction = _reduction(size_average, reduce, reduction)
@@ -308,6 +317,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction)
 
 
+@_autocast.full_precision
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     reduction = _reduction(size_average, reduce, reduction)
     if log_target:
@@ -319,6 +329,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+@_autocast.full_precision
 def soft_margin_loss(input, target, reduction="mean"):
     return _reduce((1 + (-target * input).exp()).log(), reduction)
 

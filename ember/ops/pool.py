@@ -165,7 +165,7 @@ class _PoolGeom:
 
 
 def _lowest(dtype):
-    if dtype.kind == "f":
+    if dtype.kind == "f" or dtype.name == "bfloat16":
         return -np.inf
     if dtype.kind == "b":
         return False

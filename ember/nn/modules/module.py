@@ -362,11 +362,15 @@ class Module:
     def half(self):
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
+    def bfloat16(self):
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+
     def type(self, dst_type):
         return self._apply(lambda t: t.type(dst_type))
 
     def share_memory(self):
-        return self
+        """Move every parameter and buffer into shared memory (Hogwild training with ember.multiprocessing)."""
+        return self._apply(lambda t: t.share_memory_())
 
     # -- state_dict ----------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars):
