@@ -182,6 +182,9 @@ def _plot(path, history):
 
 
 def cmd_train(args):
+    if args.model in _lm_models():  # language models train on text: ember/text/train.py
+        from ember.text.train import cmd_train_lm
+        return cmd_train_lm(args)
     import ember
     from ember import nn
     from ember.vision.models import MODELS
@@ -323,6 +326,9 @@ def _model_from_checkpoint(path):
 
 
 def cmd_eval(args):
+    from ember.text.train import is_lm_checkpoint, cmd_eval_lm
+    if is_lm_checkpoint(args.checkpoint):
+        return cmd_eval_lm(args)
     model, ckpt = _model_from_checkpoint(args.checkpoint)
     dataset = ckpt["dataset"]
     test_ds = _dataset(dataset, False, args.data_dir, not args.no_download)
@@ -391,10 +397,22 @@ def cmd_summary(args):
 
 def cmd_models(args):
     from ember.vision.models import MODELS
-    width = max(len(n) for n in MODELS)
+    width = max(len(n) for n in list(MODELS) + list(_lm_models()))
     for name, spec in MODELS.items():
         print(f"{name:<{width}}  input {spec.input_size[0]}x{spec.input_size[1]:<4} {spec.description}")
+    for name, spec in _lm_models().items():
+        print(f"{name:<{width}}  text  {spec.num_steps:<3} chars {spec.description}")
     return 0
+
+
+def _lm_models():
+    from ember.text.models import LM_MODELS
+    return LM_MODELS
+
+
+def cmd_generate(args):
+    from ember.text.train import cmd_generate as generate
+    return generate(args)
 
 
 def _parser():
@@ -402,8 +420,11 @@ def _parser():
     p = argparse.ArgumentParser(prog="ember", description="Train and use the tutorials' networks with ember.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train a model on MNIST or Fashion-MNIST")
-    t.add_argument("model", choices=list(MODELS), metavar="MODEL", help="one of: " + ", ".join(MODELS))
+    t = sub.add_parser("train", help="train a model on MNIST or Fashion-MNIST, or a language model on text")
+    models = list(MODELS) + list(_lm_models())
+    t.add_argument("model", choices=models, metavar="MODEL", help="one of: " + ", ".join(models))
+    t.add_argument("--text", metavar="FILE", help="language models: a UTF-8 text file (default: the built-in "
+                                                   "corpus, see README)")
     t.add_argument("--dataset", default="mnist", choices=list(DATASETS))
     t.add_argument("--epochs", type=int)
     t.add_argument("--batch-size", type=int)
@@ -427,8 +448,18 @@ def _parser():
 
     e = sub.add_parser("eval", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint")
+    e.add_argument("--text", metavar="FILE", help="language models: evaluate on this text's held-out part")
     _data_args(e)
     e.set_defaults(fn=cmd_eval)
+
+    g = sub.add_parser("generate", help="sample text from a language-model checkpoint")
+    g.add_argument("checkpoint")
+    g.add_argument("--prefix", default="The ", help="text to start from (its characters must be in the vocabulary)")
+    g.add_argument("--length", type=int, default=200, help="characters to generate")
+    g.add_argument("--temperature", type=float, default=1.0, help="0 picks the most likely character each time")
+    g.add_argument("--top-k", type=int, help="sample only among the k most likely characters")
+    g.add_argument("--seed", type=int, default=0)
+    g.set_defaults(fn=cmd_generate)
 
     pr = sub.add_parser("predict", help="classify image files with a checkpoint")
     pr.add_argument("checkpoint")

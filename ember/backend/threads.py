@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-__all__ = ["get_threads", "set_threads", "parallel", "matmul", "elementwise"]
+__all__ = ["get_threads", "set_threads", "parallel", "matmul", "elementwise", "single_threaded_blas"]
 
 _state = {"threads": None, "blas": None, "pool_used": -1e9}
 _executor = [None, 0, 0]     # pool, its size, the process that made it (a forked child needs its own)
@@ -82,6 +82,14 @@ def _blas_threads(n):
     _state["blas"] = n
     for setter in _state["setters"]:
         setter(n)
+
+
+def single_threaded_blas():
+    """BLAS to one thread until the next threads.matmul sets it again: for loops of small GEMMs (a recurrent
+    layer's time steps, 32x256 @ 256x1024), which gain nothing from a second thread and, when other processes
+    load the cores, lose much to OpenBLAS's spinning workers (see bench/bench_rnn.py)."""
+    if _state["blas"] != 1:
+        _blas_threads(1)
 
 
 def _pool_busy():

@@ -105,3 +105,11 @@ def _resize_(self, *size):
     data = flat[:n] if flat.size >= n else np.concatenate([flat, np.zeros(n - flat.size, flat.dtype)])
     self._data = data.reshape(shape).copy()
     return self
+
+
+def _multinomial(self, num_samples, replacement=False, *, generator=None):
+    from ember.creation import multinomial
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+Tensor.multinomial = _multinomial   # x.multinomial(n): the sampling step of the language models' generators

@@ -24,6 +24,7 @@ import numpy as np
 
 from ember.autograd.function import Function
 from ember.autograd.grad_mode import _GradState
+from ember.backend.threads import single_threaded_blas
 from ember.tensor import Tensor
 
 _TWICE_MSG = ("the fused recurrence of nn.RNN/nn.LSTM/nn.GRU has first-order gradients only (like PyTorch's cuDNN "
@@ -49,12 +50,14 @@ class RecurrentLayer(Function):
         self.h0, self.c0 = h0, c0
         self.node_name = {"RNN_TANH": "RnnTanh", "RNN_RELU": "RnnRelu", "LSTM": "Lstm", "GRU": "Gru"}[mode] + \
             "Backward0"
+        single_threaded_blas()
         return getattr(self, "_forward_" + mode.split("_")[0].lower())(xp)
 
     def backward(self, grad):
         if _GradState.enabled:
             raise RuntimeError(_TWICE_MSG)
         g = grad._data
+        single_threaded_blas()
         if self.mode == "LSTM":
             return self._backward_lstm(g)
         if self.mode == "GRU":
