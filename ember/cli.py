@@ -454,7 +454,8 @@ def _parser():
 
     g = sub.add_parser("generate", help="sample text from a language-model checkpoint")
     g.add_argument("checkpoint")
-    g.add_argument("--prefix", default="The ", help="text to start from (its characters must be in the vocabulary)")
+    g.add_argument("--prefix", help="text to start from (its characters must be in the vocabulary; default: the "
+                                    "training text's first characters)")
     g.add_argument("--length", type=int, default=200, help="characters to generate")
     g.add_argument("--temperature", type=float, default=1.0, help="0 picks the most likely character each time")
     g.add_argument("--top-k", type=int, help="sample only among the k most likely characters")

@@ -17,12 +17,13 @@ import sysconfig
 _SKIP_DIRS = {"test", "tests", "idlelib", "site-packages", "dist-packages", "lib2to3", "__pycache__", "turtledemo",
               "ensurepip", "pydoc_data", "venv"}
 _MIN_DOCSTRING = 100   # shorter docstrings are mostly one-line summaries
+_RECIPE = 1            # bump when the selection changes: the cache file's name carries it
 
 
 def default_corpus_path(data_dir=None):
     data_dir = data_dir or os.environ.get("EMBER_DATA", "data")
     version = "{}.{}".format(*sys.version_info[:2])
-    return os.path.join(data_dir, "text", f"python{version}-docs.txt")
+    return os.path.join(data_dir, "text", f"python{version}-docs-{_RECIPE}.txt")
 
 
 def default_corpus(data_dir=None):
@@ -44,7 +45,7 @@ def _prose(text):
     """The paragraphs of reST-ish text that read as prose, each on one line."""
     out = []
     for para in text.replace("\r\n", "\n").split("\n\n"):
-        lines = [line for line in para.split("\n") if line.strip()]
+        lines = [line for line in para.split("\n") if line.strip() and not line.lstrip().startswith((">>>", "... "))]
         if not lines:
             continue
         first = lines[0]
@@ -56,7 +57,7 @@ def _prose(text):
                 continue
         joined = " ".join(line.strip() for line in lines)
         letters = sum(c.isalpha() or c == " " for c in joined)
-        if len(joined) < 40 or letters < 0.85 * len(joined) or "::=" in joined:
+        if len(joined) < 40 or letters < 0.85 * len(joined) or "::=" in joined or ">>>" in joined:
             continue
         out.append(joined)
     return out

@@ -55,7 +55,13 @@ class NGramModel:
     def fit(self, ids):
         ids = [int(i) for i in ids]
         self.counts = [count_ngrams(ids, m) for m in range(1, self.n + 1)]
-        self.context_counts = [None] + [count_ngrams(ids, m) for m in range(1, self.n)]
+        # a context counts as often as it is followed by a token (so each distribution sums to one)
+        self.context_counts = [None]
+        for counts in self.counts[1:]:
+            ctx = collections.Counter()
+            for gram, c in counts.items():
+                ctx[gram[:-1]] += c
+            self.context_counts.append(ctx)
         self.total = len(ids)
         return self
 

@@ -30,12 +30,12 @@ def _error(msg):
 
 # -- the corpus -----------------------------------------------------------------------------------
 
-def read_corpus(path):
-    """The text of --text FILE (or the default corpus when path is None), and a name for it."""
+def read_corpus(path, data_dir=None):
+    """The text of --text FILE (or the default corpus, cached in data_dir, when path is None), and a name for it."""
     from ember.text.vocab import read_text
     if path is None:
         from ember.text._corpus import default_corpus
-        return default_corpus(), "default (Python's documentation prose, see ember/text/_corpus.py)"
+        return default_corpus(data_dir), "default (Python's documentation prose, see ember/text/_corpus.py)"
     try:
         return read_text(path), os.path.abspath(path)
     except FileNotFoundError:
@@ -249,7 +249,7 @@ def cmd_train_lm(args):
         source = resume["text"]
         s = resume["settings"] | {"epochs": s["epochs"]}
 
-    text, source_name = read_corpus(source)
+    text, source_name = read_corpus(source, getattr(args, "data_dir", None))
     vocab = Vocab.from_state_dict(resume["vocab"]) if resume else None
     ids, vocab = load_corpus(text, "char", vocab=vocab)
     train_ids, valid_ids = split_corpus(ids)
@@ -317,6 +317,7 @@ def cmd_train_lm(args):
               f"{valid_ppl:.2f}  {record['time_s']:.1f}s ({record['tokens_per_s']:.0f} tok/s)", flush=True)
         print(f"  sample: {line!r}", flush=True)
         _save_atomic({"format": FORMAT, "model": args.model, "text": source, "vocab": vocab.state_dict(),
+                      "prefix": prefix,
                       "settings": s, "epoch": epoch, "state_dict": model.state_dict(),
                       "optimizer": optimizer.state_dict(), "sampler_rng": rng.bit_generator.state,
                       "sample_rng": sample_gen.get_state(), "global_rng": ember.get_rng_state(),
@@ -349,19 +350,19 @@ def cmd_generate(args):
     import ember
     ckpt = load_lm_checkpoint(args.checkpoint)
     model, spec, vocab = model_from_checkpoint(ckpt, args.checkpoint)
-    prefix = args.prefix
-    if not prefix:
-        raise _error("--prefix must hold at least one character")
-    unknown = sorted({c for c in prefix if c not in vocab})
-    if unknown:
-        raise _error(f"--prefix has characters that are not in the checkpoint's vocabulary: "
-                     f"{', '.join(repr(c) for c in unknown)}")
     if args.length < 0:
         raise _error(f"--length must be >= 0, got {args.length}")
     if args.temperature < 0:
         raise _error(f"--temperature must be >= 0, got {args.temperature}")
     if args.top_k is not None and args.top_k < 1:
         raise _error(f"--top-k must be >= 1, got {args.top_k}")
+    prefix = args.prefix if args.prefix is not None else ckpt.get("prefix", "")
+    if not prefix:
+        raise _error("--prefix must hold at least one character")
+    unknown = sorted({c for c in prefix if c not in vocab})
+    if unknown:
+        raise _error(f"--prefix has characters that are not in the checkpoint's vocabulary: "
+                     f"{', '.join(repr(c) for c in unknown)}")
     gen = ember.Generator().manual_seed(args.seed)
     print(sample(model, spec, vocab, prefix, args.length, args.temperature, args.top_k, gen))
     return 0
@@ -372,7 +373,7 @@ def cmd_eval_lm(args):
     model, spec, vocab = model_from_checkpoint(ckpt, args.checkpoint)
     from ember.text.vocab import load_corpus
     source = getattr(args, "text", None) or ckpt["text"]
-    text, source_name = read_corpus(source)
+    text, source_name = read_corpus(source, getattr(args, "data_dir", None))
     ids, _ = load_corpus(text, "char", vocab=vocab)
     train_ids, valid_ids = split_corpus(ids)
     s = ckpt["settings"]
