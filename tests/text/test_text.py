@@ -169,3 +169,26 @@ def test_default_corpus_is_a_megabyte_of_english():
     assert {"the", "of", "a", "to", "is"} <= {w for w, _ in common}
     assert ">>>" not in text and "::=" not in text
     assert default_corpus(DATA) == text       # read back from the cache
+
+
+def test_tensor_multinomial_method():
+    g = ember.Generator().manual_seed(3)
+    probs = ember.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
+    assert probs.multinomial(1).tolist() == [[1], [2]]
+    a = ember.tensor([0.2, 0.3, 0.5]).multinomial(5, replacement=True, generator=g)
+    b = ember.tensor([0.2, 0.3, 0.5]).multinomial(5, replacement=True, generator=ember.Generator().manual_seed(3))
+    assert a.tolist() == b.tolist() and a.shape == (5,)
+
+
+def test_char_gpt_is_registered_and_loads_lazily():
+    from ember.text.models import LM_MODELS, build_lm
+    assert "char-gpt" in LM_MODELS and not LM_MODELS["char-gpt"].stateful
+    try:
+        import ember.text._gpt  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="char-gpt needs ember.text._gpt"):
+            build_lm("char-gpt", 10)
+    else:
+        model = build_lm("char-gpt", 10)
+        logits = model(ember.zeros(2, 5, dtype=ember.int64))
+        assert tuple(logits.shape) == (2, 5, 10)
