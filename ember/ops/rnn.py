@@ -141,50 +141,65 @@ class RecurrentLayer(Function):
         P = self.h0.shape[-1]
         dt = xp.dtype
         scale, shift = self._gate_scale(H, dt)
-        raw = np.empty_like(xp)                  # tanh of the scaled pre-activations, which backward reads
-        cell_new = np.empty((T, B, H), dt)
+        # the bias and the sigmoid's halving applied to all steps at once (and to W_hh's rows), not per step
+        xs = xp + self.b_hh if self.b_hh is not None else xp.copy()
+        xs *= scale
+        w_t = (self.w_hh * scale[:, None]).T
+        act = np.empty_like(xp)                  # the gates i, f, g, o after their nonlinearities
         tanh_c = np.empty((T, B, H), dt)
         proj_in = np.empty((T, B, H), dt) if self.w_hr is not None else None
         out = np.empty((T, B, P + H), dt)
-        w_t = self.w_hh.T
+        cell_new = np.empty((T, B, H), dt) if self.mask is not None else None
         w_hr_t = None if self.w_hr is None else self.w_hr.T
+        direct = self.mask is None and w_hr_t is None   # write h and c straight into the output
+        ig = np.empty((B, H), dt)
         h, c = self.h0, self.c0
         for t in _steps(T, self.reverse):
-            a = xp[t] + h @ w_t
-            if self.b_hh is not None:
-                a += self.b_hh
+            a = act[t]
+            np.matmul(h, w_t, out=a)
+            a += xs[t]
+            np.tanh(a, out=a)
             a *= scale
-            y = np.tanh(a, out=raw[t])
-            act = y * scale + shift
-            i, f, gg, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
-            cn = cell_new[t]
+            a += shift
+            i, f, gg, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            cn = out[t, :, P:] if self.mask is None else cell_new[t]
             np.multiply(f, c, out=cn)
-            cn += i * gg
+            np.multiply(i, gg, out=ig)
+            cn += ig
             tc = np.tanh(cn, out=tanh_c[t])
+            if direct:
+                h = np.multiply(o, tc, out=out[t, :, :P])
+                c = cn
+                continue
             r = o * tc
             if w_hr_t is not None:
                 proj_in[t] = r
                 r = r @ w_hr_t
             h = out[t, :, :P] = self._mix(t, r, h)
-            c = out[t, :, P:] = self._mix(t, cn, c)
-        self.keep = (out, raw, tanh_c, proj_in, scale, shift)
+            c = cn if self.mask is None else self._mix(t, cn, c)
+            out[t, :, P:] = c
+        self.keep = (out, act, tanh_c, proj_in)
         return out
 
     def _backward_lstm(self, g):
-        out, raw, tanh_c, proj_in, scale, shift = self.keep
+        out, act, tanh_c, proj_in = self.keep
         T, B, _ = g.shape
-        H = raw.shape[-1] // 4
+        H = act.shape[-1] // 4
         P = self.h0.shape[-1]
-        P_ = P
-        dpre = np.empty_like(raw)
+        # the nonlinearities' derivatives for all steps at once: a(1 - a) for the sigmoids, 1 - g^2 for tanh
+        deriv = act * (1 - act)
+        gg_all = act[:, :, 2 * H:3 * H]
+        deriv[:, :, 2 * H:3 * H] = 1 - gg_all * gg_all
+        dtanh_c = 1 - tanh_c * tanh_c
+        dpre = np.empty_like(act)
         dproj = np.empty((T, B, P), g.dtype) if proj_in is not None else None
-        c_prev_all = self._previous(out[:, :, P_:], self.c0)
+        c_prev_all = self._previous(out[:, :, P:], self.c0)
         dh = np.zeros_like(self.h0)
         dc = np.zeros_like(self.c0)
-        scale2 = scale * scale
+        dcell = np.empty((B, H), g.dtype)
         for t in _steps(T, not self.reverse):
-            dh = dh + g[t, :, :P]
-            dc = dc + g[t, :, P:]
+            dh += g[t, :, :P]
+            dc += g[t, :, P:]
             if self.mask is not None:
                 m = self.mask[t]
                 dh_new, dc_new = dh * m, dc * m
@@ -194,22 +209,24 @@ class RecurrentLayer(Function):
             if dproj is not None:
                 dproj[t] = dh_new
                 dh_new = dh_new @ self.w_hr
-            act = raw[t] * scale + shift
-            i, f, gg, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+            a = act[t]
+            i, f, gg, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
             tc = tanh_c[t]
-            dcell = dc_new + dh_new * o * (1 - tc * tc)
+            np.multiply(dh_new, o, out=dcell)
+            dcell *= dtanh_c[t]
+            dcell += dc_new
             d = dpre[t]
-            d[:, :H] = dcell * gg
-            d[:, H:2 * H] = dcell * c_prev_all[t]
-            d[:, 2 * H:3 * H] = dcell * i
-            d[:, 3 * H:] = dh_new * tc
-            d *= scale2 * (1 - raw[t] * raw[t])
+            np.multiply(dcell, gg, out=d[:, :H])
+            np.multiply(dcell, c_prev_all[t], out=d[:, H:2 * H])
+            np.multiply(dcell, i, out=d[:, 2 * H:3 * H])
+            np.multiply(dh_new, tc, out=d[:, 3 * H:])
+            d *= deriv[t]
             dh = d @ self.w_hh
             dc = dcell * f
             if self.mask is not None:
                 dh += dh_keep
                 dc += dc_keep
-        dw, db = self._weight_grads(dpre, self._previous(out[:, :, :P_], self.h0))
+        dw, db = self._weight_grads(dpre, self._previous(out[:, :, :P], self.h0))
         dw_hr = None
         if proj_in is not None and self.next[5] is not None:
             dw_hr = dproj.reshape(-1, P).T @ proj_in.reshape(-1, H)
