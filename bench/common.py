@@ -140,7 +140,7 @@ def build(lib, name, init="default", seed=0):
 
 
 def accuracy(lib, model, X, Y, bs=1000):
-    """Test accuracy (eval mode, no_grad), as in /work/shared/bench/torch_baselines.py."""
+    """Test accuracy (eval mode, no_grad), as in ../shared/bench/torch_baselines.py."""
     model.eval()
     correct = 0
     with lib.no_grad():

@@ -1,6 +1,6 @@
 """Timing, noise guard and machine description for bench/run.py.
 
-Noise guard (as in /work/shared/bench/torch_baselines.py): the machines are
+Noise guard (as in ../shared/bench/torch_baselines.py): the machines are
 shared, so each timed repeat also records how much CPU time *other* processes
 used meanwhile (from /proc/stat minus our own usage).  Repeats where that
 exceeds 5% of the interval (plus one clock tick) are "noisy": extra repeats are

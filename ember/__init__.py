@@ -105,7 +105,7 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 
 # torch.nn, torch.optim, torch.save ... are there after `import torch`. Here they load on first use,
 # so that a program using only tensors does not pay for importing the layers, optimizers and I/O.
-_LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision"}
+_LAZY_MODULES = {"nn", "optim", "utils", "distributions", "vision", "distributed"}
 _LAZY_ATTRS = {"save": "ember.serialization", "load": "ember.serialization", "summary": "ember._summary"}
 
 

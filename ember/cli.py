@@ -11,8 +11,12 @@ import json
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
+
+from ember._cli_args import (OneLineParser, non_negative_float, non_negative_int, output_dir, positive_float,
+                             positive_int, readable_file, seed)
 
 DATASETS = {
     # name: (dataset class name, normalisation mean, std)
@@ -29,13 +33,21 @@ class CliError(Exception):
 # -- data ----------------------------------------------------------------------------------
 
 def _dataset(name, train, data_dir, download):
+    """One split of a dataset; a missing dataset is one line saying where it was looked for and why it
+    was not fetched (--no-download given, or the download failed)."""
     from ember.vision import datasets
-    cls = getattr(datasets, DATASETS[name][0])
+    cls_name = DATASETS[name][0]
+    cls = getattr(datasets, cls_name)
+    raw = os.path.join(os.path.abspath(data_dir), cls_name, "raw")
     try:
         return cls(data_dir, train=train, download=download)
     except RuntimeError as e:
-        raise CliError(f"{e}\n(data directory: {os.path.abspath(data_dir)}; run without --no-download to fetch "
-                       f"the data)") from None
+        if not download:
+            raise CliError(f"{cls_name} not found in {raw}, and --no-download was given so nothing was fetched: "
+                           "run without --no-download to fetch it, or put its files there") from None
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CliError(f"{cls_name} is not in {raw} and could not be downloaded ({first}); put its files there "
+                       f"by hand (names and MD5s: ember.vision.datasets.{cls_name}.resources)") from None
 
 
 def _as_tensors(ds, dataset_name, limit=None):
@@ -48,15 +60,15 @@ def _as_tensors(ds, dataset_name, limit=None):
     return ember.from_numpy(x[:, None]), ember.from_numpy(labels.astype(np.int64))
 
 
-def _loader(x, y, batch_size, shuffle, generator, resize, augment, workers):
+def _loader(x, y, batch_size, shuffle, generator, resize, augment, workers, sampler=None):
     """Batches of (images, labels). Images are resized / augmented per batch when asked."""
     from ember.utils.data import DataLoader, TensorDataset
     ds = TensorDataset(x, y)
     collate = None
     if resize or augment:
         collate = _BatchTransform(resize, augment, generator)
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=generator, num_workers=workers,
-                      collate_fn=collate)
+    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle and sampler is None, sampler=sampler,
+                      generator=generator, num_workers=workers, collate_fn=collate)
 
 
 class _BatchTransform:
@@ -134,6 +146,15 @@ def _evaluate(model, loader):
     return correct / max(total, 1)
 
 
+def _progress_wanted(quiet):
+    """Progress bars only on a terminal: in a log (stdout or stderr redirected) they would write a line
+    per batch, so only the per-epoch lines are printed there (as tqdm's disable=None decides)."""
+    def tty(stream):
+        isatty = getattr(stream, "isatty", None)
+        return bool(isatty and isatty())
+    return not quiet and tty(sys.stdout) and tty(sys.stderr)
+
+
 def _progress(iterable, total, desc, enabled):
     if not enabled:
         return iterable
@@ -145,10 +166,9 @@ def _progress(iterable, total, desc, enabled):
 
 
 def _write_json(path, obj):
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
+    from ember.serialization import _atomic_output  # as checkpoints: no half-written file, no litter
+    with _atomic_output(path) as f:
+        f.write(json.dumps(obj, indent=2).encode("utf-8"))
 
 
 def _plot(path, history):
@@ -174,127 +194,294 @@ def _plot(path, history):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = f"{path}.tmp{os.getpid()}.png"
-    fig.savefig(tmp, dpi=100)
+    from ember.serialization import _atomic_output
+    with _atomic_output(path) as f:
+        fig.savefig(f, dpi=100, format="png")
     plt.close(fig)
-    os.replace(tmp, path)
     return True
+
+
+class _Settings:
+    """The training recipe: the command line's values over the model's defaults."""
+
+    def __init__(self, args, spec):
+        def pick(value, default):
+            return default if value is None else value
+        self.epochs = pick(args.epochs, spec.epochs)
+        self.batch_size = pick(args.batch_size, spec.batch_size)
+        self.lr = pick(args.lr, spec.lr)
+        self.optimizer = args.optimizer or spec.optimizer
+        self.momentum = pick(args.momentum, spec.momentum)
+        self.weight_decay = pick(args.weight_decay, spec.weight_decay)
+        self.schedule = args.schedule or spec.schedule
+        self.size = tuple(args.resize) if args.resize else spec.input_size
+        self.resize = None if self.size == (28, 28) else self.size
+        self.out = args.out or os.path.join("runs", f"{args.model}-{args.dataset}")
+        self.checkpoint = os.path.join(self.out, CHECKPOINT)
+
+    def as_dict(self, seed):
+        return {"batch_size": self.batch_size, "lr": self.lr, "optimizer": self.optimizer, "momentum": self.momentum,
+                "weight_decay": self.weight_decay, "seed": seed, "input_size": list(self.size),
+                "schedule": self.schedule}
 
 
 def cmd_train(args):
     if args.model in _lm_models():  # language models train on text: ember/text/train.py
         from ember.text.train import cmd_train_lm
         return cmd_train_lm(args)
-    import ember
-    from ember import nn
     from ember.vision.models import MODELS
     spec = MODELS[args.model]
-    epochs = args.epochs if args.epochs is not None else spec.epochs
-    batch_size = args.batch_size or spec.batch_size
-    lr = args.lr if args.lr is not None else spec.lr
-    opt_name = args.optimizer or spec.optimizer
-    momentum = args.momentum if args.momentum is not None else spec.momentum
-    weight_decay = args.weight_decay if args.weight_decay is not None else spec.weight_decay
-    size = tuple(args.resize) if args.resize else spec.input_size
-    resize = None if size == (28, 28) else size
-    out = args.out or os.path.join("runs", f"{args.model}-{args.dataset}")
-    ckpt_path = os.path.join(out, CHECKPOINT)
-    if args.threads:
-        ember.set_num_threads(args.threads)
-
-    ember.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    shuffle_gen = ember.Generator().manual_seed(args.seed)
-    model = _build(spec)
-    optimizer = _optimizer(model, opt_name, lr, momentum, weight_decay)
-    schedule = args.schedule or spec.schedule
-    scheduler = None
-    if schedule == "cosine":  # anneal to zero over the run: the last epochs settle instead of jitter
-        from ember.optim.lr_scheduler import CosineAnnealingLR
-        scheduler = CosineAnnealingLR(optimizer, T_max=epochs)
+    settings = _Settings(args, spec)
+    _check_input_size(args.model, spec, settings.size)  # all checks before any work
+    if args.nproc > 1 and settings.batch_size % args.nproc:
+        raise CliError(f"argument --nproc: the batch size ({settings.batch_size}) must be a multiple of the "
+                       f"process count ({args.nproc})")
+    if args.nproc > 1 and not _RankRun.inside_launch():
+        return _RankRun.launch(args)
+    ranks = _RankRun(args.seed, args.threads) if args.nproc > 1 else None
+    _set_threads(args.threads)
+    model, optimizer, scheduler, shuffle_gen = _training_state(args.seed, spec, settings)
+    train_loader, test_loader, n_train, n_test = _training_data(args, settings, shuffle_gen, ranks)
     history, start_epoch = [], 0
-
     if args.resume:
-        if not os.path.exists(ckpt_path):
-            raise CliError(f"--resume: no checkpoint at {ckpt_path}")
-        ckpt = _load_checkpoint(ckpt_path)
-        if ckpt.get("model") != args.model or ckpt.get("dataset") != args.dataset:
-            raise CliError(f"--resume: {ckpt_path} holds {ckpt.get('model')} trained on {ckpt.get('dataset')}, "
-                           f"not {args.model} on {args.dataset}")
-        model.load_state_dict(ckpt["state_dict"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        if scheduler is not None and ckpt.get("scheduler") is not None:
-            scheduler.load_state_dict(ckpt["scheduler"])
-        shuffle_gen.set_state(ckpt["shuffle_rng"])
-        ember.set_rng_state(ckpt["global_rng"])
-        history = ckpt["history"]
-        start_epoch = ckpt["epoch"]
-        print(f"resuming {args.model} on {args.dataset} after epoch {start_epoch} from {ckpt_path}")
+        history, start_epoch = _resume(args, settings, model, optimizer, scheduler, shuffle_gen)
+    if ranks is None or ranks.rank == 0:
+        os.makedirs(settings.out, exist_ok=True)
+    print(f"training {args.model} on {args.dataset}: {n_train} train / {n_test} test images of "
+          f"{settings.size[0]}x{settings.size[1]}, {settings.optimizer} lr={settings.lr} batch={settings.batch_size}, "
+          f"{settings.epochs} epochs -> {settings.out}" + (f" ({args.nproc} processes)" if ranks else ""))
 
-    train_ds = _dataset(args.dataset, True, args.data_dir, not args.no_download)
-    test_ds = _dataset(args.dataset, False, args.data_dir, not args.no_download)
-    xtr, ytr = _as_tensors(train_ds, args.dataset, args.limit_train)
-    xte, yte = _as_tensors(test_ds, args.dataset, args.limit_test)
-    train_loader = _loader(xtr, ytr, batch_size, True, shuffle_gen, resize, args.augment, args.workers)
-    test_loader = _loader(xte, yte, max(batch_size, 256), False, None, resize, False, args.workers)
-    loss_fn = nn.CrossEntropyLoss()
-    os.makedirs(out, exist_ok=True)
-    print(f"training {args.model} on {args.dataset}: {len(xtr)} train / {len(xte)} test images of "
-          f"{size[0]}x{size[1]}, {opt_name} lr={lr} batch={batch_size}, {epochs} epochs -> {out}")
-
-    for epoch in range(start_epoch + 1, epochs + 1):
-        model.train()
-        t0 = time.perf_counter()
-        seen = correct = 0
-        loss_sum = 0.0
-        bar = _progress(train_loader, len(train_loader), f"epoch {epoch}/{epochs}", not args.quiet)
-        for x, y in bar:
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            n = y.shape[0]
-            seen += n
-            loss_sum += float(loss) * n
-            correct += int((logits.argmax(1) == y).sum())
-            if bar is not train_loader and hasattr(bar, "set_postfix"):
-                rate = seen / max(time.perf_counter() - t0, 1e-9)
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.2%}", img_s=f"{rate:.0f}")
-        if hasattr(bar, "close"):
-            bar.close()
-        train_time = time.perf_counter() - t0
+    show_progress = _progress_wanted(args.quiet) and (ranks is None or ranks.rank == 0)
+    trained = model if ranks is None else ranks.wrap(model)
+    for epoch in range(start_epoch + 1, settings.epochs + 1):
+        if ranks is not None:
+            ranks.sampler.set_epoch(epoch)
+        record = _train_epoch(trained, train_loader, optimizer, f"epoch {epoch}/{settings.epochs}", show_progress)
+        if ranks is not None:
+            record = ranks.combine(record)
         if scheduler is not None:
             scheduler.step()
-        test_acc = _evaluate(model, test_loader)
-        record = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
-                  "test_acc": test_acc, "time_s": round(time.perf_counter() - t0, 3),
-                  "images_per_s": round(seen / max(train_time, 1e-9), 1)}
+        record["test_acc"] = _evaluate(model, test_loader)
+        record["time_s"] = round(time.perf_counter() - record.pop("started"), 3)
+        record = {"epoch": epoch, **record}
         history.append(record)
-        print(f"epoch {epoch:3d}/{epochs}  train loss {record['train_loss']:.4f}  train acc "
-              f"{record['train_acc']:.2%}  test acc {test_acc:.2%}  {record['time_s']:.1f}s "
+        print(f"epoch {epoch:3d}/{settings.epochs}  train loss {record['train_loss']:.4f}  train acc "
+              f"{record['train_acc']:.2%}  test acc {record['test_acc']:.2%}  {record['time_s']:.1f}s "
               f"({record['images_per_s']:.0f} img/s)", flush=True)
-        ember.save({"format": "ember-checkpoint-1", "model": args.model, "dataset": args.dataset,
-                    "input_size": list(size), "epoch": epoch, "state_dict": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                    "shuffle_rng": shuffle_gen.get_state(),
-                    "global_rng": ember.get_rng_state(), "history": history}, ckpt_path)
-        metrics = {"model": args.model, "dataset": args.dataset, "epochs": history,
-                   "final_test_acc": test_acc, "settings": {"batch_size": batch_size, "lr": lr, "optimizer": opt_name,
-                                                           "momentum": momentum, "weight_decay": weight_decay,
-                                                           "seed": args.seed, "input_size": list(size),
-                                                           "schedule": schedule}}
-        _write_json(os.path.join(out, "metrics.json"), metrics)
-        _plot(os.path.join(out, "curves.png"), history)
+        if ranks is None or ranks.rank == 0:
+            _save_epoch(args, settings, epoch, model, optimizer, scheduler, shuffle_gen, history)
         if args.stop_after is not None and epoch >= args.stop_after:
             print(f"stopping after epoch {epoch} as asked; continue with --resume")
             return 0
 
-    final = history[-1]["test_acc"] if history else float("nan")
+    final = history[-1]["test_acc"]
     total = sum(h["time_s"] for h in history)
-    print(f"test accuracy: {final:.2%}  ({len(history)} epochs, {total:.0f}s training; checkpoint {ckpt_path})")
+    print(f"test accuracy: {final:.2%}  ({len(history)} epochs, {total:.0f}s training; checkpoint "
+          f"{settings.checkpoint})")
     return 0
+
+
+class _RankRun:
+    """`ember train --nproc N`: the command starts N copies of itself under ember.distributed.run; in each,
+    the model trains under DistributedDataParallel on its share of every batch (the global batch stays
+    --batch-size), and rank 0 alone prints and writes the checkpoint, metrics and curves."""
+
+    @staticmethod
+    def inside_launch():
+        return "OMPI_COMM_WORLD_SIZE" in os.environ
+
+    @staticmethod
+    def launch(args):
+        import subprocess
+        cmd = [sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", str(args.nproc),
+               "-m", "ember.cli", *args.argv]
+        return subprocess.call(cmd)
+
+    def __init__(self, seed, threads):
+        import ember.distributed as dist
+        from ember.utils.data.distributed import DistributedSampler
+        dist.init_process_group("mpi")
+        self.dist, self.rank, self.world = dist, dist.get_rank(), dist.get_world_size()
+        self.seed, self.sampler_class = seed, DistributedSampler
+        self.sampler = None
+        if self.rank:
+            sys.stdout = open(os.devnull, "w")
+        if threads is None:  # as torchrun: one thread per process unless told otherwise
+            import ember
+            ember.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+
+    def make_sampler(self, n):
+        self.sampler = self.sampler_class(range(n), num_replicas=self.world, rank=self.rank, shuffle=True,
+                                          seed=self.seed)
+        return self.sampler
+
+    def wrap(self, model):
+        from ember.nn.parallel import DistributedDataParallel
+        return DistributedDataParallel(model)
+
+    def combine(self, record):
+        """Every rank saw as many images: the epoch's loss and accuracy are the ranks' means."""
+        import ember
+        means = ember.tensor([record["train_loss"], record["train_acc"]], dtype=ember.float64)
+        self.dist.all_reduce(means, op=self.dist.ReduceOp.AVG)
+        rate = ember.tensor([record["images_per_s"]], dtype=ember.float64)
+        self.dist.all_reduce(rate)
+        return dict(record, train_loss=means[0].item(), train_acc=means[1].item(),
+                    images_per_s=round(rate.item(), 1))
+
+
+def _set_threads(threads):
+    if threads is not None:
+        import ember
+        ember.set_num_threads(threads)
+
+
+def _training_data(args, settings, shuffle_gen, ranks=None):
+    """Train and test loaders; a missing dataset stops here, before any training. With several
+    processes each rank's train loader takes its share of every batch."""
+    train_ds = _dataset(args.dataset, True, args.data_dir, not args.no_download)
+    test_ds = _dataset(args.dataset, False, args.data_dir, not args.no_download)
+    xtr, ytr = _as_tensors(train_ds, args.dataset, args.limit_train)
+    xte, yte = _as_tensors(test_ds, args.dataset, args.limit_test)
+    sampler = ranks.make_sampler(len(xtr)) if ranks is not None else None
+    per_rank = settings.batch_size // (ranks.world if ranks is not None else 1)
+    train_loader = _loader(xtr, ytr, per_rank, True, shuffle_gen, settings.resize, args.augment,
+                           args.workers, sampler)
+    test_loader = _loader(xte, yte, max(settings.batch_size, 256), False, None, settings.resize, False, args.workers)
+    return train_loader, test_loader, len(xtr), len(xte)
+
+
+def _training_state(seed_value, spec, settings):
+    """Seeded model, optimizer, learning-rate schedule and the generator that shuffles the batches."""
+    import ember
+    ember.manual_seed(seed_value)
+    np.random.seed(seed_value)
+    shuffle_gen = ember.Generator().manual_seed(seed_value)
+    model = _build(spec)
+    optimizer = _optimizer(model, settings.optimizer, settings.lr, settings.momentum, settings.weight_decay)
+    scheduler = None
+    if settings.schedule == "cosine":  # anneal to zero over the run: the last epochs settle instead of jitter
+        from ember.optim.lr_scheduler import CosineAnnealingLR
+        scheduler = CosineAnnealingLR(optimizer, T_max=settings.epochs)
+    return model, optimizer, scheduler, shuffle_gen
+
+
+def _resume(args, settings, model, optimizer, scheduler, shuffle_gen):
+    """Restore everything the checkpoint in --out holds; returns (history, last completed epoch)."""
+    import ember
+    path = settings.checkpoint
+    if not os.path.exists(path):
+        raise CliError(f"--resume: no checkpoint at {path}")
+    ckpt = _load_checkpoint(path)
+    if ckpt.get("model") != args.model or ckpt.get("dataset") != args.dataset:
+        raise CliError(f"--resume: {path} holds {ckpt.get('model')} trained on {ckpt.get('dataset')}, "
+                       f"not {args.model} on {args.dataset}")
+    model.load_state_dict(ckpt["state_dict"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    if scheduler is not None and ckpt.get("scheduler") is not None:
+        scheduler.load_state_dict(ckpt["scheduler"])
+    shuffle_gen.set_state(ckpt["shuffle_rng"])
+    ember.set_rng_state(ckpt["global_rng"])
+    print(f"resuming {args.model} on {args.dataset} after epoch {ckpt['epoch']} from {path}")
+    return ckpt["history"], ckpt["epoch"]
+
+
+def _train_epoch(model, loader, optimizer, desc, show_progress):
+    """One pass over the training data; returns the epoch's loss, accuracy and speed."""
+    from ember import nn
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    started = time.perf_counter()
+    seen = correct = 0
+    loss_sum = 0.0
+    bar = _progress(loader, len(loader), desc, show_progress)
+    for x, y in bar:
+        logits = model(x)
+        loss = loss_fn(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        n = y.shape[0]
+        seen += n
+        loss_sum += float(loss) * n
+        correct += int((logits.argmax(1) == y).sum())
+        if bar is not loader and hasattr(bar, "set_postfix"):
+            rate = seen / max(time.perf_counter() - started, 1e-9)
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.2%}", img_s=f"{rate:.0f}")
+    if hasattr(bar, "close"):
+        bar.close()
+    train_time = time.perf_counter() - started
+    return {"train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
+            "images_per_s": round(seen / max(train_time, 1e-9), 1), "started": started}
+
+
+def _save_epoch(args, settings, epoch, model, optimizer, scheduler, shuffle_gen, history):
+    """The checkpoint (everything --resume needs), metrics.json and the curves, each written atomically."""
+    import ember
+    ember.save({"format": "ember-checkpoint-1", "model": args.model, "dataset": args.dataset,
+                "input_size": list(settings.size), "epoch": epoch, "state_dict": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "shuffle_rng": shuffle_gen.get_state(),
+                "global_rng": ember.get_rng_state(), "history": history}, settings.checkpoint)
+    metrics = {"model": args.model, "dataset": args.dataset, "epochs": history,
+               "final_test_acc": history[-1]["test_acc"], "settings": settings.as_dict(args.seed)}
+    _write_json(os.path.join(settings.out, "metrics.json"), metrics)
+    _plot(os.path.join(settings.out, "curves.png"), history)
+
+
+def _check_input_size(name, spec, size, option="--resize"):
+    """Refuse an input size the network cannot take (its kernels and pools would shrink it below one
+    pixel, or its classifier expects another feature count), saying which size it needs on that side.
+    One forward pass of a zero image per size tried, in eval mode, never above the larger of the
+    requested and the default size."""
+    if tuple(size) == tuple(spec.input_size):
+        return
+    probe = _SizeProbe(spec)
+    if probe.works(size):
+        return
+    h, w = size
+    default = spec.input_size[0]
+    if min(h, w) < default:
+        need = f"at least {probe.boundary(min(h, w), default)}"
+    else:
+        need = f"at most {probe.boundary(default, max(h, w))}"
+    raise CliError(f"argument {option}: {name} cannot take {h}x{w} images: it needs inputs of {need} (default "
+                   f"{spec.input_size[0]}x{spec.input_size[1]})")
+
+
+class _SizeProbe:
+    """Which input sizes a model takes, found by running it (built once) on zero images."""
+
+    def __init__(self, spec):
+        self.spec, self.model, self.known = spec, None, {}
+
+    def works(self, size):
+        size = tuple(size)
+        if size not in self.known:
+            import ember
+            if self.model is None:
+                self.model = self.spec.build(num_classes=10, in_channels=1).eval()
+            try:
+                with ember.no_grad():
+                    self.model(ember.zeros(1, 1, *size))
+                self.known[size] = True
+            except Exception:  # whatever the layers raise for a size they cannot take
+                self.known[size] = False
+        return self.known[size]
+
+    def boundary(self, a, b):
+        """The last working square size between a failing and a working one (or the reverse), as "NxN":
+        the sizes a chain of convolutions, pools and a fixed classifier accepts form one interval."""
+        works_a = self.works((a, a))
+        while b - a > 1:
+            mid = (a + b) // 2
+            if self.works((mid, mid)) == works_a:
+                a = mid
+            else:
+                b = mid
+        edge = a if works_a else b
+        return f"{edge}x{edge}"
 
 
 def _load_checkpoint(path):
@@ -340,17 +527,45 @@ def cmd_eval(args):
     return 0
 
 
-def _read_image(path, size, dataset):
+def _pillow():
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
     except ImportError:
         raise CliError("predict needs Pillow: pip install 'ember[vision]'") from None
+    return Image
+
+
+def _check_image(path):
+    """Open the image's header only: a missing file, a non-image, or one declaring more pixels than
+    Pillow decodes safely (a decompression bomb: a few KB that would inflate to gigabytes) is refused
+    before anything is decoded."""
+    Image = _pillow()
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():  # Pillow warns between its limit and twice it: refused below anyway
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                w, h = img.size
+    except FileNotFoundError:
+        raise CliError(f"no such image: {path}") from None
+    except Image.DecompressionBombError:
+        w = h = None
+    except Exception as e:  # UnidentifiedImageError, OSError, and whatever a damaged header raises
+        raise CliError(f"{path} is not an image Pillow can read ({e})") from None
+    if w is None or (limit is not None and w * h > limit):
+        shown = "" if w is None else f"{w}x{h} = {w * h:,} pixels, "
+        raise CliError(f"argument images: {path} declares {shown}more than the {limit:,} pixels ember reads "
+                       "(a possible decompression bomb); refusing to decode it")
+
+
+def _read_image(path, size, dataset):
+    Image = _pillow()
     try:
         with Image.open(path) as img:
             img = img.convert("L")
     except FileNotFoundError:
         raise CliError(f"no such image: {path}") from None
-    except (UnidentifiedImageError, OSError) as e:
+    except Exception as e:  # a body damaged after a readable header
         raise CliError(f"{path} is not an image Pillow can read ({e})") from None
     img = img.resize((size[1], size[0]), Image.BILINEAR)
     a = np.asarray(img, dtype=np.float32) / 255.0
@@ -365,6 +580,8 @@ def _read_image(path, size, dataset):
 def cmd_predict(args):
     import ember
     from ember.nn import functional as F
+    for path in args.images:
+        _check_image(path)
     model, ckpt = _model_from_checkpoint(args.checkpoint)
     size = tuple(ckpt["input_size"])
     classes = _class_names(ckpt["dataset"])
@@ -389,6 +606,7 @@ def cmd_summary(args):
     from ember.vision.models import MODELS
     spec = MODELS[args.model]
     size = tuple(args.resize) if args.resize else spec.input_size
+    _check_input_size(args.model, spec, size)
     model = spec.build(num_classes=10, in_channels=1)
     print(f"{args.model}: {spec.description}")
     ember.summary(model, (1,) + size)
@@ -417,38 +635,42 @@ def cmd_generate(args):
 
 def _parser():
     from ember.vision.models import MODELS
-    p = argparse.ArgumentParser(prog="ember", description="Train and use the tutorials' networks with ember.")
+    p = OneLineParser(prog="ember", description="Train and use the tutorials' networks with ember.")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model on MNIST or Fashion-MNIST, or a language model on text")
     models = list(MODELS) + list(_lm_models())
     t.add_argument("model", choices=models, metavar="MODEL", help="one of: " + ", ".join(models))
-    t.add_argument("--text", metavar="FILE", help="language models: a UTF-8 text file (default: the built-in "
-                                                   "corpus, see README)")
+    t.add_argument("--text", metavar="FILE", type=readable_file,
+                   help="language models: a UTF-8 text file (default: the built-in corpus, see README)")
     t.add_argument("--dataset", default="mnist", choices=list(DATASETS))
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float)
+    t.add_argument("--epochs", type=positive_int)
+    t.add_argument("--batch-size", type=positive_int)
+    t.add_argument("--lr", type=non_negative_float)
     t.add_argument("--optimizer", choices=["sgd", "adam"])
-    t.add_argument("--momentum", type=float)
-    t.add_argument("--weight-decay", type=float)
+    t.add_argument("--momentum", type=non_negative_float)
+    t.add_argument("--weight-decay", type=non_negative_float)
     t.add_argument("--schedule", choices=["none", "cosine"], help="learning-rate schedule over the epochs")
-    t.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"), help="input size (default: the model's)")
+    t.add_argument("--resize", type=positive_int, nargs=2, metavar=("H", "W"),
+                   help="input size (default: the model's)")
     t.add_argument("--augment", action="store_true", help="random 2-pixel shifts of the training images")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
-    t.add_argument("--threads", type=int, help="BLAS threads")
-    t.add_argument("--out", help="output folder (default runs/MODEL-DATASET)")
+    t.add_argument("--seed", type=seed, default=0)
+    t.add_argument("--workers", type=non_negative_int, default=0, help="DataLoader worker processes")
+    t.add_argument("--threads", type=positive_int, help="threads for ember's kernels and BLAS")
+    t.add_argument("--nproc", type=positive_int, default=1,
+                   help="processes training together (DistributedDataParallel over MPI; global batch unchanged)")
+    t.add_argument("--out", type=output_dir, help="output folder (default runs/MODEL-DATASET)")
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     _data_args(t)
-    t.add_argument("--limit-train", type=int, help=argparse.SUPPRESS)
-    t.add_argument("--stop-after", type=int, help=argparse.SUPPRESS)  # simulates an interruption (tests)
+    t.add_argument("--limit-train", type=positive_int, help=argparse.SUPPRESS)
+    t.add_argument("--stop-after", type=positive_int, help=argparse.SUPPRESS)  # simulates an interruption (tests)
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     t.set_defaults(fn=cmd_train)
 
     e = sub.add_parser("eval", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint")
-    e.add_argument("--text", metavar="FILE", help="language models: evaluate on this text's held-out part")
+    e.add_argument("--text", metavar="FILE", type=readable_file,
+                   help="language models: evaluate on this text's held-out part")
     _data_args(e)
     e.set_defaults(fn=cmd_eval)
 
@@ -456,21 +678,22 @@ def _parser():
     g.add_argument("checkpoint")
     g.add_argument("--prefix", help="text to start from (its characters must be in the vocabulary; default: the "
                                     "training text's first characters)")
-    g.add_argument("--length", type=int, default=200, help="characters to generate")
-    g.add_argument("--temperature", type=float, default=1.0, help="0 picks the most likely character each time")
-    g.add_argument("--top-k", type=int, help="sample only among the k most likely characters")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--length", type=non_negative_int, default=200, help="characters to generate")
+    g.add_argument("--temperature", type=non_negative_float, default=1.0,
+                   help="0 picks the most likely character each time")
+    g.add_argument("--top-k", type=positive_int, help="sample only among the k most likely characters")
+    g.add_argument("--seed", type=seed, default=0)
     g.set_defaults(fn=cmd_generate)
 
     pr = sub.add_parser("predict", help="classify image files with a checkpoint")
     pr.add_argument("checkpoint")
     pr.add_argument("images", nargs="+")
-    pr.add_argument("--topk", type=int, default=3)
+    pr.add_argument("--topk", type=positive_int, default=3)
     pr.set_defaults(fn=cmd_predict)
 
     s = sub.add_parser("summary", help="layer output shapes and parameter counts")
     s.add_argument("model", choices=list(MODELS), metavar="MODEL", help="one of: " + ", ".join(MODELS))
-    s.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"))
+    s.add_argument("--resize", type=positive_int, nargs=2, metavar=("H", "W"))
     s.set_defaults(fn=cmd_summary)
 
     m = sub.add_parser("models", help="list the models")
@@ -482,15 +705,18 @@ def _data_args(p):
     p.add_argument("--data-dir", default=os.environ.get("EMBER_DATA", "data"),
                    help="where the datasets live (default ./data or $EMBER_DATA)")
     p.add_argument("--no-download", action="store_true", help="fail instead of fetching missing data")
-    p.add_argument("--limit-test", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--limit-test", type=positive_int, help=argparse.SUPPRESS)
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.fn(args)
     except CliError as e:
-        print(f"ember {args.command}: error: {e}", file=sys.stderr)
+        message = " ".join(str(e).split("\n"))  # one line, as argparse's own errors
+        print(f"ember {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted; the last completed epoch's checkpoint is intact", file=sys.stderr)

@@ -42,7 +42,16 @@ Loading
 resolves only an allow-list (the rebuild functions, storage types, dtypes, ``torch.Size``,
 ``torch.device``, ``collections.OrderedDict`` / ``Counter``, and ``set``/``frozenset``/``bytearray``/
 ``complex``), and REDUCE / NEWOBJ / BUILD / SETITEMS / APPENDS limited to those objects. Any other global
-is refused with ``pickle.UnpicklingError`` before anything from the file runs.
+is refused with ``pickle.UnpicklingError`` before anything from the file runs, unless the user allowed it
+with ``add_safe_globals`` / ``safe_globals`` (as in PyTorch).
+
+Loading costs what the file is worth: every allow-listed callable checks the types and sizes of its
+arguments (``set``, ``Counter``, ``torch.Size``... take containers the pickle built, never a Tensor, which
+may be a zero-stride expansion of 2**40 elements over one stored number; ``bytearray(n)`` only for n within
+the file's size); rebuilds never copy an expansion without charging every element to a per-file budget
+(``_Budget``); tuples built from shared references are weighed and hashing them is paid for; storages must
+be records of the archive with exactly the declared size; compressed records (``torch.save`` never
+compresses) are refused.
 
 ``weights_only=False`` uses the ordinary (C) unpickler, which can import and call anything the file
 names: **never use it on files you do not trust**. It still maps torch's rebuild functions to ember's,
@@ -54,11 +63,15 @@ tar format is refused with a clear error.
 import codecs
 import collections
 import contextlib
+import contextvars
+import errno
 import io
 import os
 import pickle
+import re
 import struct
 import sys
+import time
 import uuid
 import warnings
 import zipfile
@@ -71,7 +84,7 @@ from ember.backend import dtypes as _dt
 from ember.backend.device import device as _device
 from ember.tensor import Tensor, Size, _init_fields
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals"]
 
 DEFAULT_PROTOCOL = 2
 _STORAGE_ALIGNMENT = 64
@@ -123,7 +136,37 @@ def _refusal(what):
     return _deliberate(pickle.UnpicklingError(
         f"Weights only load failed. {what} {_UNSAFE_MESSAGE} ember.load(..., weights_only=True) only "
         "rebuilds tensors, Parameters, dtypes, torch.Size, torch.device and plain containers (dict, "
-        "list, tuple, set, collections.OrderedDict) of numbers, strings and bytes."))
+        "list, tuple, set, collections.OrderedDict) of numbers, strings and bytes, plus what "
+        "ember.serialization.add_safe_globals allows."))
+
+
+# -- what a load may cost -------------------------------------------------------------------------------
+class _Budget:
+    """Bytes a load may still materialise beyond the file's own: copies made by rebuild functions (a
+    dtype conversion, bytearray(n)) are charged here, so loading a file of N bytes costs O(N) memory
+    whatever its pickle says (a 1-element storage viewed as 2**40 elements with stride 0 is a view,
+    and stays one: anything that would copy it is charged for all its elements)."""
+
+    def __init__(self, name, file_size):
+        self.name = name
+        self.file_size = file_size
+        self.left = 2 * file_size + (1 << 20)
+
+    def charge(self, nbytes, what):
+        if nbytes > self.left:
+            raise _load_error(f"ember.load refused {what} while loading {self.name}: it would materialise "
+                              f"{nbytes} bytes from a file of {self.file_size} bytes (a tensor expanded over a "
+                              "small storage, or a size the file cannot back)")
+        self.left -= nbytes
+
+
+_CURRENT_BUDGET = contextvars.ContextVar("_ember_load_budget", default=None)
+
+
+def _charge(nbytes, what):
+    budget = _CURRENT_BUDGET.get()
+    if budget is not None:
+        budget.charge(nbytes, what)
 
 
 def _load_error(msg):
@@ -398,8 +441,11 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_
         obj: what to save: tensors, Parameters, containers of them (state dicts, optimizer state
             dicts), or any picklable object (whole modules; those need ``weights_only=False`` to load).
         f: a path (str / os.PathLike) or a writable binary file object. A path is written atomically:
-            to a temporary file in the same directory, flushed and fsynced, then renamed over ``f``; on
-            any error the temporary file is removed and an existing file at ``f`` is left untouched.
+            to a temporary file ``.NAME.<pid>.<hex>.tmp`` in the same directory, flushed and fsynced,
+            then renamed over ``f``; on any error the temporary file is removed and an existing file at
+            ``f`` is left untouched. A process killed mid-write leaves its temporary behind: the next
+            save to the same path removes such leftovers (only files of this naming whose process is no
+            longer running; files of the older ``.NAME.<hex>.tmp`` naming once unchanged for 10 minutes).
         pickle_protocol: pickle protocol for ``data.pkl`` (default 2, as PyTorch; ``torch.load`` with
             ``weights_only=True`` only reads protocol-2 opcodes).
     """
@@ -430,6 +476,71 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_
 
 
 def _save_to_path(path, pickled, storages, byteorder_record):
+    with _atomic_output(path) as out:
+        _write_archive(out, _archive_name(path), pickled, storages, byteorder_record)
+
+
+# -- writing a file atomically, and cleaning up after writers that were killed ---------------------------
+# A temporary is named ".<destination>.<pid>.<12 hex>.tmp" beside its destination: the pid says whether
+# its writer still runs. Files of ember before this naming (".<destination>.<12 hex>.tmp") carry no pid
+# and are removed once they have not changed for _STALE_UNNAMED_AGE seconds (a live writer keeps writing).
+_STALE_UNNAMED_AGE = 600.0
+
+
+def _temporary_pattern(base):
+    return re.compile(r"\." + re.escape(base) + r"\.(?:(\d+)\.)?[0-9a-f]{12}\.tmp\Z")
+
+
+def _pid_alive(pid):
+    if pid == os.getpid():
+        return True  # maybe another thread of this process, writing now
+    if os.name == "nt":
+        return True  # no cheap check there: leave the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: the process exists, owned by someone else
+        return True
+    return True
+
+
+def _remove_stale_temporaries(target):
+    """Remove the temporaries of `target` that killed writers left behind (ember's own naming only, and
+    never one whose writer is alive). Returns the paths removed."""
+    directory = os.path.dirname(os.path.abspath(target))
+    pattern = _temporary_pattern(os.path.basename(target))
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in names:
+        m = pattern.match(entry)
+        if m is None:
+            continue
+        full = os.path.join(directory, entry)
+        try:
+            if m.group(1) is not None:
+                if _pid_alive(int(m.group(1))):
+                    continue
+            elif now - os.lstat(full).st_mtime < _STALE_UNNAMED_AGE:
+                continue
+            os.unlink(full)
+            removed.append(full)
+        except OSError:  # gone already (another process cleaned it), or not ours to remove
+            continue
+    return removed
+
+
+@contextlib.contextmanager
+def _atomic_output(path):
+    """A binary file that replaces `path` only once it is complete: written to a temporary file in the
+    same directory, flushed and fsynced, then renamed over `path` (through a symlink, keeping an existing
+    file's permissions). On any error the temporary is removed and `path` is untouched. Temporaries that
+    killed writers left beside `path` are removed first."""
+    path = os.fsdecode(path)
     target = os.path.realpath(path) if os.path.islink(path) else path  # write through a symlink
     directory = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(directory):
@@ -438,9 +549,10 @@ def _save_to_path(path, pickled, storages, byteorder_record):
         mode = os.stat(target).st_mode & 0o7777  # keep an existing checkpoint's permissions
     except OSError:
         mode = None
+    _remove_stale_temporaries(target)
     base = os.path.basename(target)
     while True:
-        tmp = os.path.join(directory, f".{base}.{uuid.uuid4().hex[:12]}.tmp")
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
         try:  # O_EXCL: never clobber another file; 0o666 lets the umask decide, as open() would
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
             break
@@ -448,7 +560,7 @@ def _save_to_path(path, pickled, storages, byteorder_record):
             continue
     try:
         with os.fdopen(fd, "wb") as out:
-            _write_archive(out, _archive_name(path), pickled, storages, byteorder_record)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         if mode is not None:
@@ -637,13 +749,16 @@ def _rebuild_from_type_v2_trusted(func, new_type, args, state):
 def _rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
     if not isinstance(data, Tensor) or not isinstance(dtype, _dt.dtype):
         raise _load_error("invalid device tensor in checkpoint")
-    t = Tensor._make(np.asarray(data._data).astype(dtype.np, copy=False))
-    return _set_requires_grad(t, requires_grad)
+    a = np.asarray(data._data)
+    if a.dtype != dtype.np:  # a conversion copies every element, also those of a zero-stride expansion
+        _charge(a.size * dtype.itemsize, f"converting a tensor of shape {list(a.shape)} to {dtype}")
+    return _set_requires_grad(Tensor._make(a.astype(dtype.np, copy=False)), requires_grad)
 
 
 def _rebuild_device_tensor_from_numpy(data, dtype, device, requires_grad):
     if not isinstance(data, np.ndarray) or not isinstance(dtype, _dt.dtype):
         raise _load_error("invalid device tensor in checkpoint")
+    _charge(data.size * dtype.itemsize, f"copying an array of shape {list(data.shape)}")
     return _set_requires_grad(Tensor._make(np.array(data, dtype=dtype.np)), requires_grad)
 
 
@@ -670,9 +785,84 @@ def _bytes_from_latin1(s, encoding=None):
 
 
 def _safe_bytearray(*args):
-    if args and isinstance(args[0], int):
-        raise _refusal("Unsupported call bytearray(int).")
     return bytearray(*args)
+
+
+# Containers the pickle itself builds: their size is bounded by the file's. A Tensor is not one of them
+# (iterating a zero-stride expansion could mean 2**40 steps), nor is any other object with __iter__.
+_FILE_CONTAINERS = (list, tuple, dict, OrderedDict, collections.Counter, set, frozenset, str, bytes, bytearray)
+
+
+def _arg_types(args):
+    return ", ".join(type(a).__name__ for a in args)
+
+
+def _check_iterable_call(what, args):
+    if len(args) > 1 or (args and type(args[0]) not in _FILE_CONTAINERS):
+        raise _refusal(f"Unsupported call {what}({_arg_types(args)}): {what} only takes a container built by "
+                       "the pickle itself.")
+
+
+def _check_ordered_dict_call(what, args):
+    _check_iterable_call(what, args)
+    if args and type(args[0]) in (list, tuple) and not all(
+            type(p) in (tuple, list) and len(p) == 2 for p in args[0]):
+        raise _refusal(f"Unsupported call {what}({_arg_types(args)}): its items must be (key, value) pairs.")
+
+
+def _check_size_call(what, args):
+    if len(args) > 1 or (args and (type(args[0]) not in (tuple, list) or not all(
+            type(n) is int for n in args[0]))):
+        raise _refusal(f"Unsupported call {what}({_arg_types(args)}): torch.Size takes a tuple of ints.")
+
+
+def _check_complex_call(what, args):
+    if len(args) > 2 or not all(type(a) in (int, float, bool) for a in args) and not (
+            len(args) == 1 and type(args[0]) is str):
+        raise _refusal(f"Unsupported call complex({_arg_types(args)}): complex takes numbers.")
+
+
+def _check_bytearray_call(what, args):
+    if not args:
+        return
+    first = args[0]
+    if type(first) is int and len(args) == 1:
+        if first < 0:
+            raise _refusal(f"Unsupported call bytearray({first}): negative size.")
+        budget = _CURRENT_BUDGET.get()
+        if budget is None or first > budget.file_size:
+            raise _refusal(f"Unsupported call bytearray({first}): larger than the file holding it.")
+        _charge(first, f"bytearray({first})")
+        return
+    if type(first) in (bytes, bytearray) and len(args) == 1:
+        return
+    if type(first) is str and 2 <= len(args) <= 3 and all(type(a) is str for a in args[1:]):
+        return
+    if type(first) in (list, tuple) and len(args) == 1 and all(type(n) is int for n in first):
+        return
+    raise _refusal(f"Unsupported call bytearray({_arg_types(args)}): bytearray takes bytes, a str and its "
+                   "encoding, a list of ints, or a size within the file's.")
+
+
+# allow-listed callable (or class built by NEWOBJ) -> (its name in messages, the check of its arguments)
+_ARGUMENT_CHECKS = {
+    set: ("set", _check_iterable_call),
+    frozenset: ("frozenset", _check_iterable_call),
+    collections.Counter: ("collections.Counter", _check_iterable_call),
+    OrderedDict: ("collections.OrderedDict", _check_ordered_dict_call),
+    Size: ("torch.Size", _check_size_call),
+    complex: ("complex", _check_complex_call),
+    _safe_bytearray: ("bytearray", _check_bytearray_call),
+}
+
+
+def _check_call(func, args, kwargs=None):
+    """Every allow-listed callable checks the types and sizes of its arguments before it runs."""
+    entry = _ARGUMENT_CHECKS.get(func)
+    if entry is not None:
+        if kwargs:
+            raise _refusal(f"Unsupported call {entry[0]} with keyword arguments.")
+        entry[1](entry[0], args)
 
 
 def _dtype_by_name(name):
@@ -763,6 +953,66 @@ def _ensure_tables():
         _SAFE_GLOBALS.update(table)
 
 
+# -- globals the user allows (torch.serialization.add_safe_globals & co.) --------------------------------
+_marked_safe_globals_set = set()
+
+
+def add_safe_globals(safe_globals):
+    """Marks the given globals as safe for ``weights_only`` load: functions in this list can be called,
+    classes instantiated and their state set while unpickling. An entry is the object itself (found in
+    the file as ``obj.__module__ + "." + obj.__qualname__``) or a tuple ``(obj, "full.path.in.file")``.
+    Only add what you trust: it is called with arguments chosen by the file."""
+    global _marked_safe_globals_set
+    _marked_safe_globals_set = _marked_safe_globals_set.union(set(safe_globals))
+
+
+def get_safe_globals():
+    """The list of user-added globals that are safe for ``weights_only`` load."""
+    return list(_marked_safe_globals_set)
+
+
+def clear_safe_globals():
+    """Clears the list of globals that are safe for ``weights_only`` load."""
+    global _marked_safe_globals_set
+    _marked_safe_globals_set = set()
+
+
+class safe_globals:
+    """Context manager that adds certain globals as safe for ``weights_only`` load, and removes them
+    again on exit::
+
+        with ember.serialization.safe_globals([MyClass]):
+            ember.load(f, weights_only=True)
+    """
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, type, value, tb):
+        global _marked_safe_globals_set
+        _marked_safe_globals_set = _marked_safe_globals_set - set(self.safe_globals)
+
+
+def _user_allowed_globals():
+    rc = {}
+    for f in _marked_safe_globals_set:
+        if isinstance(f, tuple):
+            if len(f) != 2:
+                raise _deliberate(ValueError(f"Expected tuple of length 2 (global, str of callable full path), "
+                                             f"but got tuple of length: {len(f)}"))
+            if type(f[1]) is not str:
+                raise _deliberate(TypeError(f"Expected second item in tuple to be str of callable full path, "
+                                            f"but got: {type(f[1])}"))
+            f, name = f
+            rc[name] = f
+        else:
+            rc[f"{f.__module__}.{f.__qualname__}"] = f
+    return rc
+
+
 # -- reading storages -----------------------------------------------------------------------------------
 class _Context:
     """What both unpicklers share: the file name (for messages), where storages come from, map_location."""
@@ -794,8 +1044,11 @@ class _Context:
                 f"ember.load: {self.name} holds a tensor of dtype {_UNSUPPORTED_STORAGES[stype.name]} "
                 f"(torch.{stype.name}), which ember does not support; ember has float16/32/64, "
                 "int8/16/32/64, uint8 and bool. Convert it in PyTorch first (e.g. t.float()).")
-        if not isinstance(key, str) or not isinstance(location, str):
+        if not isinstance(key, str):
             raise _load_error(f"invalid storage key in checkpoint {self.name}: {key!r}")
+        if not isinstance(location, str):
+            raise _load_error(f"invalid storage location in checkpoint {self.name}: {location!r} (storage {key!r}; "
+                              "a location is a device name such as 'cpu')")
         numel = _check_int(numel, "storage size")
         nbytes = numel * stype.dtype.itemsize
         raw = self.storages.get(key)
@@ -853,12 +1106,27 @@ class _SafeUnpickler(pickle._Unpickler):
         super().__init__(file, encoding=encoding)
         self._ctx = ctx
         _ensure_tables()
+        self._user = _user_allowed_globals()
+        self._user_ids = {id(v) for v in self._user.values()}
+        # Hashing a tuple visits every element of every nested tuple, and pickle's memo lets 30 bytes
+        # nest a tuple in itself 40 times over (2**40 visits). So each tuple's expanded size is known
+        # when it is built, and hashing it (as a dict key, a set element) is paid from a budget.
+        self._heavy_tuples = {}  # id -> (tuple, expanded size), for tuples that hold tuples
+        budget = _CURRENT_BUDGET.get()
+        self._hash_left = (1 << 22) + 16 * (budget.file_size if budget is not None else 0)
 
     def find_class(self, module, name):
         module, name = _remap_py2(module, name)
         obj = _safe_global(module, name)
         if obj is None:
-            raise _refusal(f"Unsupported global: GLOBAL {module}.{name} was not an allowed global by default.")
+            full = f"{module}.{name}"
+            if full in self._user:
+                return self._user[full]
+            shown = full[len("builtins."):] if full.startswith("builtins.") else full
+            raise _refusal(f"Unsupported global: GLOBAL {shown} was not an allowed global by default. Please use "
+                           f"`ember.serialization.add_safe_globals([{shown}])` or the "
+                           f"`ember.serialization.safe_globals([{shown}])` context manager to allowlist this "
+                           "global if you trust this class/function.")
         return obj
 
     def persistent_load(self, pid):
@@ -874,10 +1142,13 @@ class _SafeUnpickler(pickle._Unpickler):
         stack = self.stack
         args = stack.pop()
         func = stack[-1]
-        if not self._allowed(func):
-            raise _refusal(f"Trying to call reduce for unrecognized function {func!r}.")
         if type(args) is not tuple:
             raise pickle.UnpicklingError("REDUCE arguments must be a tuple")
+        if self._allowed(func):
+            _check_call(func, args)
+            self._pay_for_call(func, args)
+        elif id(func) not in self._user_ids:
+            raise _refusal(f"Trying to call reduce for unrecognized function {func!r}.")
         stack[-1] = func(*args)
 
     # NEWOBJ / NEWOBJ_EX: plain containers and Size; a Parameter is built through its constructor
@@ -888,6 +1159,9 @@ class _SafeUnpickler(pickle._Unpickler):
         if cls is Parameter and not kwargs:
             return _make_parameter(*args)
         if cls in (OrderedDict, collections.Counter, set, frozenset, Size, complex):
+            _check_call(cls, args, kwargs)
+            return cls.__new__(cls, *args, **kwargs)
+        if id(cls) in self._user_ids:
             return cls.__new__(cls, *args, **kwargs)
         raise _refusal(f"Can only create new objects of allow-listed container classes, but got {cls!r}.")
 
@@ -906,6 +1180,8 @@ class _SafeUnpickler(pickle._Unpickler):
     def load_build(self):
         state = self.stack.pop()
         inst = self.stack[-1]
+        if id(type(inst)) in self._user_ids and type(inst) not in (OrderedDict, collections.Counter):
+            return self._build_user_object(inst, state)
         if type(inst) not in (OrderedDict, collections.Counter):
             raise _refusal(f"Can only build OrderedDict objects from a checkpoint, but got {type(inst)!r}.")
         if isinstance(state, tuple) and len(state) == 2 and state[1] is None:
@@ -915,6 +1191,21 @@ class _SafeUnpickler(pickle._Unpickler):
         if type(state) is not dict or not all(type(k) is str for k in state):
             raise pickle.UnpicklingError(f"invalid state for {type(inst).__name__} in checkpoint")
         inst.__dict__.update(state)
+
+    @staticmethod
+    def _build_user_object(inst, state):
+        """BUILD of a class the user allowed with add_safe_globals: as pickle (and torch) do it."""
+        if getattr(inst, "__setstate__", None) is not None:
+            inst.__setstate__(state)
+            return
+        slotstate = None
+        if isinstance(state, tuple) and len(state) == 2:
+            state, slotstate = state
+        if state:
+            inst.__dict__.update(state)
+        if slotstate:
+            for k, v in slotstate.items():
+                setattr(inst, k, v)
 
     def load_append(self):
         value = self.stack.pop()
@@ -934,14 +1225,74 @@ class _SafeUnpickler(pickle._Unpickler):
             raise pickle.UnpicklingError(f"Can only set items of dicts, but got {type(target)}")
         return target
 
+    # -- the cost of hashing ------------------------------------------------------------------------
+    def _size_of(self, x):
+        if type(x) is not tuple:
+            return 1
+        entry = self._heavy_tuples.get(id(x))
+        return entry[1] if entry is not None and entry[0] is x else len(x) + 1
+
+    def _weigh_new_tuple(self):
+        t = self.stack[-1]
+        size = 1 + sum(self._size_of(x) for x in t)
+        if size > len(t) + 1:
+            if size > self._hash_left:
+                raise _refusal(f"A tuple built from shared references to other tuples expands to {size} "
+                               "elements, more than a file of this size can describe.")
+            self._heavy_tuples[id(t)] = (t, size)
+
+    def _pay_hashing(self, keys):
+        cost = sum(self._size_of(k) for k in keys)
+        if cost > self._hash_left:
+            raise _refusal(f"Hashing the keys of this checkpoint's dicts and sets would visit more than "
+                           f"{self._hash_left + cost} elements (tuples nested through shared references).")
+        self._hash_left -= cost
+
+    def load_tuple(self):
+        pickle._Unpickler.load_tuple(self)
+        self._weigh_new_tuple()
+
+    def load_tuple1(self):
+        pickle._Unpickler.load_tuple1(self)
+        self._weigh_new_tuple()
+
+    def load_tuple2(self):
+        pickle._Unpickler.load_tuple2(self)
+        self._weigh_new_tuple()
+
+    def load_tuple3(self):
+        pickle._Unpickler.load_tuple3(self)
+        self._weigh_new_tuple()
+
+    def load_dict(self):
+        items = self.pop_mark()
+        self._pay_hashing(items[0::2])
+        self.append({items[i]: items[i + 1] for i in range(0, len(items), 2)})
+
+    def load_frozenset(self):
+        items = self.pop_mark()
+        self._pay_hashing(items)
+        self.append(frozenset(items))
+
+    def _pay_for_call(self, func, args):
+        """set/frozenset/Counter/OrderedDict hash what they are given (checked to be containers)."""
+        if func in (set, frozenset, collections.Counter, OrderedDict) and args:
+            arg = args[0]
+            if func is OrderedDict and type(arg) in (list, tuple):
+                self._pay_hashing([pair[0] for pair in arg])
+            elif type(arg) not in (str, bytes, bytearray):
+                self._pay_hashing(list(arg))
+
     def load_setitem(self):
         value = self.stack.pop()
         key = self.stack.pop()
+        self._pay_hashing((key,))
         self._mapping_target()[key] = value
 
     def load_setitems(self):
         items = self.pop_mark()
         target = self._mapping_target()
+        self._pay_hashing(items[0::2])
         for i in range(0, len(items), 2):
             target[items[i]] = items[i + 1]
 
@@ -949,6 +1300,7 @@ class _SafeUnpickler(pickle._Unpickler):
         items = self.pop_mark()
         if type(self.stack[-1]) is not set:
             raise pickle.UnpicklingError(f"Can only add items to sets, but got {type(self.stack[-1])}")
+        self._pay_hashing(items)
         self.stack[-1].update(items)
 
     def load_bytearray8(self):  # the stock handler allocates the announced length before reading
@@ -967,8 +1319,8 @@ class _SafeUnpickler(pickle._Unpickler):
 _STOCK_OPCODES = (
     "PROTO FRAME STOP MARK POP POP_MARK DUP NONE NEWTRUE NEWFALSE INT BININT BININT1 BININT2 LONG LONG1 LONG4 "
     "FLOAT BINFLOAT STRING BINSTRING SHORT_BINSTRING BINBYTES SHORT_BINBYTES BINBYTES8 UNICODE "
-    "BINUNICODE SHORT_BINUNICODE BINUNICODE8 EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3 EMPTY_LIST LIST EMPTY_DICT "
-    "DICT EMPTY_SET FROZENSET GET BINGET LONG_BINGET PUT BINPUT LONG_BINPUT MEMOIZE PERSID BINPERSID GLOBAL "
+    "BINUNICODE SHORT_BINUNICODE BINUNICODE8 EMPTY_TUPLE EMPTY_LIST LIST EMPTY_DICT "
+    "EMPTY_SET GET BINGET LONG_BINGET PUT BINPUT LONG_BINPUT MEMOIZE PERSID BINPERSID GLOBAL "
     "STACK_GLOBAL").split()
 for _op in _STOCK_OPCODES:
     _code = getattr(pickle, _op)[0]
@@ -977,7 +1329,10 @@ for _op, _fn in (("REDUCE", _SafeUnpickler.load_reduce), ("NEWOBJ", _SafeUnpickl
                  ("NEWOBJ_EX", _SafeUnpickler.load_newobj_ex), ("BUILD", _SafeUnpickler.load_build),
                  ("APPEND", _SafeUnpickler.load_append), ("APPENDS", _SafeUnpickler.load_appends),
                  ("SETITEM", _SafeUnpickler.load_setitem), ("SETITEMS", _SafeUnpickler.load_setitems),
-                 ("ADDITEMS", _SafeUnpickler.load_additems), ("BYTEARRAY8", _SafeUnpickler.load_bytearray8)):
+                 ("ADDITEMS", _SafeUnpickler.load_additems), ("BYTEARRAY8", _SafeUnpickler.load_bytearray8),
+                 ("TUPLE", _SafeUnpickler.load_tuple), ("TUPLE1", _SafeUnpickler.load_tuple1),
+                 ("TUPLE2", _SafeUnpickler.load_tuple2), ("TUPLE3", _SafeUnpickler.load_tuple3),
+                 ("DICT", _SafeUnpickler.load_dict), ("FROZENSET", _SafeUnpickler.load_frozenset)):
     _SafeUnpickler.dispatch[getattr(pickle, _op)[0]] = _fn
 for _op in ("INST", "OBJ", "EXT1", "EXT2", "EXT4", "NEXT_BUFFER", "READONLY_BUFFER"):
     _SafeUnpickler.dispatch[getattr(pickle, _op)[0]] = _SafeUnpickler._refuse_opcode
@@ -1046,7 +1401,11 @@ def _container_errors(name, what):
     try:
         yield
     except Exception as e:
-        if getattr(e, "_ember_passthrough", False) or isinstance(e, (OSError, MemoryError)):
+        if getattr(e, "_ember_passthrough", False) or isinstance(e, MemoryError):
+            raise
+        # an OSError from seeking to an offset the file cannot have (zip64 records of 2**62) is damage;
+        # other OSErrors (EIO, EACCES, ...) are the disk's and stay as they are
+        if isinstance(e, OSError) and e.errno not in (errno.EINVAL, errno.EOVERFLOW, errno.EFBIG):
             raise
         raise _load_error(f"PytorchStreamReader failed {what} (while loading {name}: the file is truncated or "
                           f"corrupted; {type(e).__name__}: {e})") from e
@@ -1105,6 +1464,12 @@ def _load_zip(fobj, name, map_location, weights_only, mmap_path, encoding):
 def _read_zip_records(zf, name, file_size):
     """data.pkl, the byte order and the folder name of a torch.save archive."""
     for info in zf.infolist():  # sizes come from the file: never believe one larger than the file
+        if info.compress_type != zipfile.ZIP_STORED:
+            method = {zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}.get(
+                info.compress_type, f"method {info.compress_type}")
+            raise _load_error(f"{name}: entry {info.filename} is compressed ({method}); torch.save never "
+                              "compresses checkpoint entries, and ember refuses compressed ones (a small file could "
+                              "inflate to gigabytes in memory)")
         if info.header_offset + info.compress_size > file_size:
             raise _load_error(f"PytorchStreamReader failed reading file {info.filename}: the record runs past "
                               f"the end of {name} (the file is truncated or corrupted)")
@@ -1135,6 +1500,12 @@ def _load_legacy(fobj, name, map_location, weights_only, encoding):
     def plain(what):  # these pickles hold only numbers, strings and dicts
         try:
             return _SafeUnpickler(fobj, _Context(name, None, None, False), encoding=encoding).load()
+        except pickle.UnpicklingError as e:
+            if getattr(e, "_ember_passthrough", False):  # a refused global: name it, not just "bad header"
+                raise _deliberate(pickle.UnpicklingError(f"{e} (in the {what} pickle of legacy checkpoint "
+                                                         f"{name})")) from e
+            raise _load_error(f"{name} is not a valid checkpoint (bad {what}); the file is truncated or "
+                              f"corrupted") from e
         except Exception as e:
             raise _load_error(f"{name} is not a valid checkpoint (bad {what}); the file is truncated or "
                               f"corrupted") from e
@@ -1149,10 +1520,13 @@ def _load_legacy(fobj, name, map_location, weights_only, encoding):
     swap = little != (sys.byteorder == "little")
 
     roots = {}  # storage key -> (uint8 array to fill once the pickle is read, its dtype)
+    declared = [0]  # bytes of all storages the pickle declared: together they must fit in the file
 
     def read_storage(key, nbytes):
-        if nbytes > end - fobj.tell():
-            raise _load_error(f"{name} is truncated: a storage larger than the rest of the file")
+        declared[0] += nbytes
+        if declared[0] > end - fobj.tell():
+            raise _load_error(f"{name} is truncated: its storages (at least {declared[0]} bytes) are larger than "
+                              f"the rest of the file")
         return np.empty(nbytes, np.uint8)
 
     ctx = _Context(name, map_location, read_storage, False)
@@ -1202,6 +1576,37 @@ def _load_legacy(fobj, name, map_location, weights_only, encoding):
     return result
 
 
+def verify_checksums(f):
+    """Check the CRC-32 of every entry of a zip checkpoint (an ember extra; torch has no counterpart).
+
+    ``ember.load(f)`` checks them as it reads; ``ember.load(f, mmap=True)`` cannot (it does not read
+    the storages), so call this first for files that may be damaged. Reads the file once, in chunks.
+
+    Raises:
+        RuntimeError: naming the first entry whose bytes do not match its checksum, or saying the file
+            is not a zip checkpoint / is truncated.
+    """
+    name = _describe(f)
+    with contextlib.ExitStack() as stack:
+        fobj = stack.enter_context(open(os.fsdecode(f), "rb")) if isinstance(f, (str, bytes, os.PathLike)) else f
+        file_size = fobj.seek(0, io.SEEK_END)
+        fobj.seek(0)
+        with _container_errors(name, "reading zip archive: failed finding central directory"):
+            zf = stack.enter_context(zipfile.ZipFile(fobj))
+        with _container_errors(name, "reading zip archive"):
+            _read_zip_records(zf, name, file_size)
+        for info in zf.infolist():
+            try:
+                with zf.open(info) as src:
+                    while src.read(1 << 20):
+                        pass
+            except zipfile.BadZipFile as e:
+                raise _load_error(f"checksum mismatch in {name}: entry {info.filename} is corrupted ({e})") from None
+            except (EOFError, OSError, ValueError) as e:
+                raise _load_error(f"{name} is truncated or corrupted: entry {info.filename} cannot be read "
+                                  f"({type(e).__name__}: {e})") from None
+
+
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
     """Load an object saved with ``torch.save`` or ``ember.save`` (torch is not needed).
 
@@ -1218,6 +1623,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             in such files are looked up in ember under the same path (torch.nn.modules.linear.Linear
             -> ember.nn.modules.linear.Linear), best effort.
         mmap: map the file's storages into memory (copy-on-write) instead of reading them; needs a path.
+            The storages are then not read at load time, so their CRC-32 checksums are **not checked**
+            (as in PyTorch): flipped bytes in tensor data load silently. Call
+            ``ember.serialization.verify_checksums(path)`` first (it streams the file, in constant
+            memory) when the file may be damaged.
     Raises:
         RuntimeError: the file is truncated, corrupted, not a checkpoint, or holds a dtype ember lacks.
         pickle.UnpicklingError: weights_only=True and the file names a global outside the allow-list.
@@ -1242,8 +1651,15 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         seekable = getattr(f, "seekable", None)
         fobj = f if seekable is not None and seekable() else io.BytesIO(f.read())  # e.g. a pipe or a socket
     try:
-        return _load_file(fobj, name, map_location, bool(weights_only),
-                          os.fsdecode(f) if (mmap and is_path) else None, encoding)
+        start = fobj.tell()
+        size = fobj.seek(0, io.SEEK_END) - start
+        fobj.seek(start)
+        token = _CURRENT_BUDGET.set(_Budget(name, size))
+        try:
+            return _load_file(fobj, name, map_location, bool(weights_only),
+                              os.fsdecode(f) if (mmap and is_path) else None, encoding)
+        finally:
+            _CURRENT_BUDGET.reset(token)
     finally:
         if is_path:
             fobj.close()

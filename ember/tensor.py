@@ -342,6 +342,15 @@ class Tensor:
             owner._special = True  # the engine looks at a node's hooks only when this is set
         return _RemovableHandle(owner._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) runs once this leaf's .grad holds the whole gradient of the pass (see
+        ember.autograd.function._backward_eager)."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        return _function._add_post_accumulate_hook(self, hook)
+
     def retain_grad(self):
         """Keep this non-leaf's gradient in .grad. It is taken after the tensor's other hooks have run,
         whatever their order of registration, as in PyTorch."""

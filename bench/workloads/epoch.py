@@ -1,6 +1,6 @@
 """Group `epoch`: one training epoch on real MNIST (60,000 images; `--quick`: the first 10,000).
 
-As sections b-d of /work/shared/bench/torch_baselines.py: the data is loaded once as NumPy float32
+As sections b-d of ../shared/bench/torch_baselines.py: the data is loaded once as NumPy float32
 (normalised with mean 0.1307, std 0.3081; N×784 for the MLPs, N×1×28×28 for LeNet), each epoch permutes it
 (NumPy, seed 0: the same order for both libraries, the permuted copy is part of the epoch time) and feeds
 `from_numpy` slices of it to the model, batch by batch:

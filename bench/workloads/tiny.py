@@ -1,6 +1,6 @@
 """Group `tiny`: per-op overhead of autograd on a scalar.
 
-The tutorial's gradient-descent loop (as in /work/shared/bench/torch_baselines.py,
+The tutorial's gradient-descent loop (as in ../shared/bench/torch_baselines.py,
 section a): 1000 iterations of forward, backward and an in-place update on a
 one-element float32 tensor.  Every op is trivial, so this measures the
 framework's fixed cost per op and per backward pass.

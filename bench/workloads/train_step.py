@@ -1,7 +1,7 @@
 """Group `train_step`: one training step of the tutorial's big networks.
 
 A step is `opt.zero_grad(); loss = CrossEntropyLoss()(model(x), y); loss.backward(); opt.step();
-loss.item()`, exactly as section e/f of /work/shared/bench/torch_baselines.py, on a fixed seeded batch
+loss.item()`, exactly as section e/f of ../shared/bench/torch_baselines.py, on a fixed seeded batch
 (standard-normal images, random labels), the model in training mode (dropout and batch-norm batch statistics
 active).  Models: `alexnet()` and `resnet18()` from ember.vision.models, and for torch the same source file
 built with torch (bench/common.py `zoo`), both starting from the same NumPy-drawn weights.

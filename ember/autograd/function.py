@@ -14,6 +14,7 @@ Backward is written with Tensor ops, so with `create_graph=True` the backward pa
 recorded and higher-order gradients come for free (Chainer's FunctionNode idea).
 """
 import sys as _sys
+import weakref as _weakref
 
 import numpy as _np
 
@@ -222,6 +223,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     seen.add(child)
                     stack.append(child)
 
+    if _EAGER_LEAVES[0] and inputs is None and accumulate:
+        _backward_eager(grads, retain_graph, create_graph)
+        _run_final_callbacks()
+        return None
     wanted = None if inputs is None else {(t.grad_fn or t): None for t in inputs}
     prev_mode = _GradState.enabled
     _GradState.enabled = create_graph
@@ -261,6 +266,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 _accumulate(leaf, g, create_graph)
     finally:
         _GradState.enabled = prev_mode
+    if _FINAL_CALLBACKS:
+        _run_final_callbacks()
 
     if wanted is None:
         return None
@@ -295,6 +302,101 @@ def _run_node(node, g, retain_graph, wanted=None):
     return in_grads
 
 
+# -- leaves whose gradient is wanted as soon as it is complete -----------------------------------
+# Normally every leaf's gradient is added to .grad at the end of the pass. A leaf with a
+# post-accumulate-grad hook (Tensor.register_post_accumulate_grad_hook) wants it the moment the last
+# node feeding it has run: DistributedDataParallel starts each bucket's all-reduce from there while the
+# rest of the backward pass goes on. While any such hook is alive the engine takes _backward_eager.
+_EAGER_LEAVES = [0]        # how many post-accumulate-grad hooks are registered, process-wide
+_FINAL_CALLBACKS = []      # run once at the end of the current backward pass (DDP waits for its reductions)
+
+
+class _PostAccumulateHandle:
+    def __init__(self, hooks, key):
+        self._hooks, self._key = hooks, key
+
+    def remove(self):
+        if self._hooks.pop(self._key, None) is not None:
+            _EAGER_LEAVES[0] -= 1
+
+
+def _forget_hooks(hooks):
+    _EAGER_LEAVES[0] -= len(hooks)
+    hooks.clear()
+
+
+def _add_post_accumulate_hook(leaf, hook):
+    hooks = leaf.__dict__.get("_post_accumulate_hooks")
+    if hooks is None:
+        hooks = leaf.__dict__["_post_accumulate_hooks"] = {}
+        _weakref.finalize(leaf, _forget_hooks, hooks)  # a dead leaf's hooks stop counting
+    key = object()
+    hooks[key] = hook
+    _EAGER_LEAVES[0] += 1
+    return _PostAccumulateHandle(hooks, key)
+
+
+def _run_final_callbacks():
+    while _FINAL_CALLBACKS:
+        _FINAL_CALLBACKS.pop(0)()
+
+
+def _finish_leaf(leaf, g, create_graph):
+    if leaf._hooks:
+        g = _run_hooks(leaf._hooks, g)
+    _accumulate(leaf, g, create_graph)
+    hooks = leaf.__dict__.get("_post_accumulate_hooks")
+    if hooks:
+        for hook in list(hooks.values()):
+            hook(leaf)
+
+
+def _backward_eager(grads, retain_graph, create_graph):
+    """The counting walk with the leaves counted too: a leaf is finished (hooks, accumulation,
+    post-accumulate hooks) when the last edge into it has delivered, not at the end of the pass."""
+    pending = {}
+    stack = [k for k in grads if k._is_node]
+    seen = set(stack)
+    while stack:
+        for child in stack.pop().next:
+            if child is None:
+                continue
+            pending[child] = pending.get(child, 0) + 1
+            if child._is_node and child not in seen:
+                seen.add(child)
+                stack.append(child)
+    prev_mode = _GradState.enabled
+    _GradState.enabled = create_graph
+    try:
+        for root in [k for k in grads if not k._is_node]:  # a leaf passed as a root of the pass
+            if root not in pending:
+                _finish_leaf(root, grads.pop(root), create_graph)
+        ready = [n for n in grads if n._is_node and n not in pending]
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node, None)
+            in_grads = _run_node(node, g, retain_graph) if g is not None else ()
+            n_in = len(in_grads)
+            for i, child in enumerate(node.next):
+                if child is None:
+                    continue
+                gi = in_grads[i] if i < n_in else None
+                if gi is not None:
+                    prev = grads.get(child)
+                    grads[child] = gi if prev is None else prev + gi
+                left = pending[child] - 1
+                pending[child] = left
+                if not left:
+                    if child._is_node:
+                        ready.append(child)
+                    else:
+                        gl = grads.pop(child, None)
+                        if gl is not None:
+                            _finish_leaf(child, gl, create_graph)
+    finally:
+        _GradState.enabled = prev_mode
+
+
 def _backward_from(root, grad, retain_graph, create_graph):
     """run_backward for its most common use, `loss.backward()`: one root, every leaf accumulates.
 
@@ -302,6 +404,10 @@ def _backward_from(root, grad, retain_graph, create_graph):
     node has all of its gradient as soon as its one consumer has run, so the walk goes straight
     down with no dependency counting; at the first node that feeds two or more nodes, the rest
     of the graph goes to the counting walk (`_backward_counted`)."""
+    if _EAGER_LEAVES[0]:
+        _backward_eager({root: grad}, retain_graph, create_graph)
+        _run_final_callbacks()
+        return
     leaves = {}  # leaf -> its summed gradient, accumulated into .grad at the end
     prev_mode = _GradState.enabled
     _GradState.enabled = create_graph
@@ -342,6 +448,8 @@ def _backward_from(root, grad, retain_graph, create_graph):
                 _accumulate(leaf, g, create_graph, _ENGINE_REFS)
     finally:
         _GradState.enabled = prev_mode
+    if _FINAL_CALLBACKS:
+        _run_final_callbacks()
 
 
 def _backward_counted(grads, leaves, retain_graph):

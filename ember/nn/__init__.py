@@ -4,3 +4,5 @@ from ember.nn.modules import *  # noqa: F401,F403
 from ember.nn.modules import Module  # noqa: F401
 from ember.nn import functional, init  # noqa: F401
 from ember.nn import utils  # noqa: F401
+from ember.nn import parallel  # noqa: F401
+from ember.nn.parallel import DataParallel  # noqa: F401

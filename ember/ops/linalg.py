@@ -57,6 +57,92 @@ def _dims_str(shape):
     return "x".join(str(s) for s in shape)
 
 
+class _Operand:
+    """What PyTorch's matmul looks at to choose its route: shape, strides (in elements), requires_grad."""
+    __slots__ = ("shape", "strides", "requires_grad")
+
+    def __init__(self, shape, strides, requires_grad):
+        self.shape, self.strides, self.requires_grad = tuple(shape), tuple(strides), requires_grad
+
+    @classmethod
+    def of(cls, t):
+        return cls(t.shape, [st // t._data.itemsize for st in t._data.strides], t.requires_grad)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def mT(self):
+        return _Operand(self.shape[:-2] + self.shape[-2:][::-1], self.strides[:-2] + self.strides[-2:][::-1],
+                        self.requires_grad)
+
+
+def _should_fold(a, b, has_out):
+    """PyTorch's choice between folding the larger operand into a matrix (one mm / mv) and a batched
+    product (bmm): its error message names the shapes of the route it took, so ember follows it."""
+    a_larger = a.ndim >= b.ndim
+    t1 = a if a_larger else b.mT()
+    if not (t1.ndim >= 3 and (b.ndim if a_larger else a.ndim) <= 2):
+        return False
+    if (b.requires_grad if a_larger else a.requires_grad) and not has_out:
+        return True
+    if a.ndim == 2:
+        return False
+    if 0 in t1.shape:
+        return True
+    return all(t1.strides[i] == t1.strides[i + 1] * t1.shape[i + 1] for i in range(t1.ndim - 2))
+
+
+def _check_matmul_shapes(input, other, has_out):
+    """Raise PyTorch's message for operands matmul cannot multiply, naming the shapes PyTorch names:
+    the vectors / matrices the user gave, the folded matrix of a fold, or the batches of a bmm."""
+    a, b = _Operand.of(input), _Operand.of(other)
+    if a.ndim == 3 and b.ndim == 3:  # a (1, n, m) operand that requires grad is multiplied as a matrix
+        if b.shape[0] == 1 and a.shape[0] != 1 and b.requires_grad:
+            b = _Operand(b.shape[1:], b.strides[1:], True)
+        elif a.shape[0] == 1 and b.shape[0] != 1 and a.requires_grad:
+            a = _Operand(a.shape[1:], a.strides[1:], True)
+    sa, sb = a.shape, b.shape
+    if a.ndim == 1 and b.ndim == 1:
+        if sa[0] != sb[0]:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the "
+                               f"same number of elements, but got {sa[0]} and {sb[0]} elements respectively")
+        return
+    if a.ndim <= 2 and b.ndim <= 2:
+        mat1 = sa if a.ndim == 2 else (1,) + sa
+        if b.ndim == 1:
+            if mat1[1] != sb[0]:
+                raise RuntimeError(f"size mismatch, got input ({mat1[0]}), mat ({_dims_str(mat1)}), vec ({sb[0]})")
+        elif mat1[1] != sb[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims_str(mat1)} and {_dims_str(sb)})")
+        return
+    if _should_fold(a, b, has_out):
+        if a.ndim >= b.ndim:
+            t1, t2 = sa, sb
+        else:
+            t1, t2 = b.mT().shape, (sa[::-1] if a.ndim == 2 else sa)
+        folded = (int(np.prod(t1[:-1])), t1[-1])
+        if len(t2) == 1 and folded[1] != t2[0]:
+            raise RuntimeError(f"size mismatch, got input ({folded[0]}), mat ({_dims_str(folded)}), vec ({t2[0]})")
+        if len(t2) == 2 and folded[1] != t2[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims_str(folded)} and {_dims_str(t2)})")
+        return
+    # bmm route: batch dimensions broadcast first (PyTorch's infer_size, checked from the last one)
+    batch_a, batch_b = sa[:-2], sb[:-2] if b.ndim > 1 else ()
+    n = max(len(batch_a), len(batch_b))
+    pa, pb = (1,) * (n - len(batch_a)) + batch_a, (1,) * (n - len(batch_b)) + batch_b
+    for i in reversed(range(n)):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                               f"non-singleton dimension {i}")
+    batch = int(np.prod([y if x == 1 else x for x, y in zip(pa, pb)]))
+    k1 = sa[-1]
+    rows2 = sb[-2] if b.ndim > 1 else sb[0]
+    if k1 != rows2:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {k1}] but "
+                           f"got: [{batch}, {rows2}].")
+
+
 def matmul(input, other, *, out=None):
     a, b = as_operand(input), as_operand(other)
     if a.ndim == 0 or b.ndim == 0:
@@ -65,20 +151,9 @@ def matmul(input, other, *, out=None):
     _check_same_dtype(a, b)
     ka = a.shape[-1]
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
-    if ka != kb:
-        if a.ndim == 1 and b.ndim == 1:
-            raise RuntimeError(f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] to have the same "
-                               f"number of elements, but got {ka} and {kb} elements respectively")
-        if a.ndim == 2 and b.ndim == 1:
-            raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({_dims_str(a.shape)}), vec ({kb})")
-        sa = a.shape if a.ndim <= 2 else (int(np.prod(a.shape[:-1])), ka)
-        sb = b.shape if b.ndim >= 2 else (kb, 1)
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dims_str(sa)} and {_dims_str(sb[-2:])})")
-    try:
-        result = MatMul.apply(a, b)
-    except ValueError:
-        raise RuntimeError(f"The size of tensor a ({a.shape[:-2]}) must match the size of tensor b "
-                           f"({b.shape[:-2]}) in the batch dimensions of matmul") from None
+    if ka != kb or (a.ndim > 2 and b.ndim > 2):
+        _check_matmul_shapes(a, b, has_out=out is not None)
+    result = MatMul.apply(a, b)
     if out is not None:
         from ember.ops.elementwise import _out
         return _out(result, out)

