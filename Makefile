@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CLI_STAMP := $(VENV)/.installed-cli
 STAMP := $(VENV)/.installed
 
-.PHONY: demo tutorials test bench clean
+.PHONY: demo lm tutorials test bench clean
 
 $(CLI_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml
 # Benchmarks and training run without the machine's OPENBLAS_* overrides (they halve NumPy's GEMM speed).
 demo: $(CLI_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV)/bin/ember train lenet --dataset mnist
+
+# The language-model job: the book's character LSTM on the default corpus (Python's documentation prose).
+lm: $(STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV)/bin/ember train char-lstm
 
 # The tutorials' tensor/autograd programs, one after another.
 tutorials: $(CLI_STAMP)

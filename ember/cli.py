@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from ember._cli_args import (OneLineParser, non_negative_float, non_negative_int, output_dir, positive_float,
-                             positive_int, seed)
+                             positive_int, readable_file, seed)
 
 DATASETS = {
     # name: (dataset class name, normalisation mean, std)
@@ -226,6 +226,9 @@ class _Settings:
 
 
 def cmd_train(args):
+    if args.model in _lm_models():  # language models train on text: ember/text/train.py
+        from ember.text.train import cmd_train_lm
+        return cmd_train_lm(args)
     from ember.vision.models._tutorials import MODELS
     spec = MODELS[args.model]
     settings = _Settings(args, spec)
@@ -510,6 +513,9 @@ def _model_from_checkpoint(path):
 
 
 def cmd_eval(args):
+    from ember.text.train import is_lm_checkpoint, cmd_eval_lm
+    if is_lm_checkpoint(args.checkpoint):
+        return cmd_eval_lm(args)
     model, ckpt = _model_from_checkpoint(args.checkpoint)
     dataset = ckpt["dataset"]
     test_ds = _dataset(dataset, False, args.data_dir, not args.no_download)
@@ -609,13 +615,25 @@ def cmd_summary(args):
 
 def cmd_models(args):
     from ember.vision.models._tutorials import MODELS
-    width = max(len(n) for n in MODELS)
+    width = max(len(n) for n in list(MODELS) + list(_lm_models()))
     for name, spec in MODELS.items():
         print(f"{name:<{width}}  input {spec.input_size[0]}x{spec.input_size[1]:<4} {spec.description}")
+    for name, spec in _lm_models().items():
+        print(f"{name:<{width}}  text  {spec.num_steps:<3} chars {spec.description}")
     # the '-d2l' names are the book's variants; torchvision's own architectures are a Python API, not zoo entries
     print("\ntorchvision's ImageNet architectures (resnet18, vgg16, densenet121, mobilenet_v2, ...) are in "
           "ember.vision.models")
     return 0
+
+
+def _lm_models():
+    from ember.text.models import LM_MODELS
+    return LM_MODELS
+
+
+def cmd_generate(args):
+    from ember.text.train import cmd_generate as generate
+    return generate(args)
 
 
 def _parser():
@@ -623,8 +641,11 @@ def _parser():
     p = OneLineParser(prog="ember", description="Train and use the tutorials' networks with ember.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train a model on MNIST or Fashion-MNIST")
-    t.add_argument("model", choices=list(MODELS), metavar="MODEL", help="one of: " + ", ".join(MODELS))
+    t = sub.add_parser("train", help="train a model on MNIST or Fashion-MNIST, or a language model on text")
+    models = list(MODELS) + list(_lm_models())
+    t.add_argument("model", choices=models, metavar="MODEL", help="one of: " + ", ".join(models))
+    t.add_argument("--text", metavar="FILE", type=readable_file,
+                   help="language models: a UTF-8 text file (default: the built-in corpus, see README)")
     t.add_argument("--dataset", default="mnist", choices=list(DATASETS))
     t.add_argument("--epochs", type=positive_int)
     t.add_argument("--batch-size", type=positive_int)
@@ -651,8 +672,21 @@ def _parser():
 
     e = sub.add_parser("eval", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint")
+    e.add_argument("--text", metavar="FILE", type=readable_file,
+                   help="language models: evaluate on this text's held-out part")
     _data_args(e)
     e.set_defaults(fn=cmd_eval)
+
+    g = sub.add_parser("generate", help="sample text from a language-model checkpoint")
+    g.add_argument("checkpoint")
+    g.add_argument("--prefix", help="text to start from (its characters must be in the vocabulary; default: the "
+                                    "training text's first characters)")
+    g.add_argument("--length", type=non_negative_int, default=200, help="characters to generate")
+    g.add_argument("--temperature", type=non_negative_float, default=1.0,
+                   help="0 picks the most likely character each time")
+    g.add_argument("--top-k", type=positive_int, help="sample only among the k most likely characters")
+    g.add_argument("--seed", type=seed, default=0)
+    g.set_defaults(fn=cmd_generate)
 
     pr = sub.add_parser("predict", help="classify image files with a checkpoint")
     pr.add_argument("checkpoint")

@@ -2,4 +2,4 @@
 
 To add a group, write a module here (see tiny.py for a minimal one) and import it below.
 """
-from . import tiny, ops, imports, train_step, epoch, dataloader, memory  # noqa: F401
+from . import tiny, ops, imports, train_step, epoch, dataloader, memory, rnn  # noqa: F401

@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = ["get_threads", "set_threads", "parallel", "matmul", "elementwise", "set_gemm_threading",
            "get_gemm_threading", "set_deterministic", "is_deterministic", "is_deterministic_warn_only",
-           "route_threads"]
+           "route_threads", "single_threaded_blas"]
 
 _state = {"threads": None, "blas": None, "gemm": "ember", "deterministic": False, "warn_only": False}
 _executor = [None, 0, 0]     # pool, its size, the process that made it (a forked child needs its own)
@@ -154,6 +154,14 @@ def _blas_threads(n):
     _state["blas"] = n
     for setter in _state["setters"]:
         setter(n)
+
+
+def single_threaded_blas():
+    """BLAS to one thread until the next threads.matmul sets it again: for loops of small GEMMs (a recurrent
+    layer's time steps), which gain nothing from a second thread and, when other processes load the cores,
+    lose much to OpenBLAS's spinning workers (see bench/bench_rnn.py)."""
+    if _state["blas"] != 1:
+        _blas_threads(1)
 
 
 def _pool(nt):

@@ -59,6 +59,12 @@ def _reshaping_inplace(op, name):
     return method
 
 
+def _multinomial_method(self, num_samples, replacement=False, *, generator=None):
+    """x.multinomial(n): torch.multinomial (a creation function) as the sampling method of a probability tensor."""
+    from ember.creation import multinomial
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
 E, S, R, L, X = elementwise, shape, reduce, linalg, index
 
 OPS = [
@@ -258,6 +264,7 @@ OPS = [
     Op("cross", tensor_math.cross),
     Op("dist", tensor_math.dist),
     Op("meshgrid", tensor_math.meshgrid, method=False),
+    Op("multinomial", _multinomial_method, export=False),   # ember.multinomial comes from ember.creation
     # -- indexing ----------------------------------------------------------------------------------
     Op("getitem", X.getitem, method=False, export=False, dunders=("__getitem__",)),
     Op("setitem", X.setitem, method=False, export=False, dunders=("__setitem__",)),

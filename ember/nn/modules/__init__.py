@@ -39,6 +39,8 @@ from ember.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: 
 from ember.nn.modules.upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: F401
 from ember.nn.modules.conv import ConvTranspose1d, ConvTranspose2d  # noqa: F401
 
+from ember.nn.modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
+
 # `from ember.nn.modules import *` (ember.nn does it) gives the layers, not the files they live in
 import types as _types  # noqa: E402
 __all__ = [_n for _n, _v in list(globals().items())

@@ -53,3 +53,6 @@ def vector_to_parameters(vec, parameters):
             n = p.numel()
             p._data[...] = vec._data[offset:offset + n].reshape(p.shape)
             offset += n
+
+
+from ember.nn.utils import rnn  # noqa: E402,F401  (torch.nn.utils.rnn: packing for the recurrent layers)
