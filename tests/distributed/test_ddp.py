@@ -1,4 +1,5 @@
-"""DistributedDataParallel on 2 processes, each with half of every batch, against one process.
+"""DistributedDataParallel on 2 processes, each with half of every batch, against one process
+(an MLP, LeNet with BatchNorm, a two-headed net with an unused head, and a character LSTM).
 
 One process on the whole batch is the reference: after 20 SGD (momentum) or Adam steps the weights must
 agree to 1e-6 relative (float64 models, so that the comparison is about the algorithm, not about float32

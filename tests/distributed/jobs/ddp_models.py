@@ -30,6 +30,20 @@ class TwoHeads(nn.Module):
         return self.used(self.body(x).tanh())
 
 
+class CharLSTM(nn.Module):
+    """The book's character model in miniature: one-hot steps through an LSTM, a linear readout per step."""
+
+    def __init__(self, vocab=12, hidden=16):
+        super().__init__()
+        self.vocab = vocab
+        self.rnn = nn.LSTM(vocab, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vocab)
+
+    def forward(self, x):
+        h, _ = self.rnn(x)
+        return self.out(h[:, -1])
+
+
 CASES = {
     # name: (model, optimizer, micro-batches per step (no_sync accumulation), find_unused_parameters)
     "mlp_sgd": (mlp, "sgd", 1, False),
@@ -38,6 +52,7 @@ CASES = {
     "lenet_bn_adam": (lenet_bn, "adam", 1, False),
     "mlp_no_sync": (mlp, "sgd", 2, False),
     "unused_adam": (TwoHeads, "adam", 1, True),
+    "lstm_adam": (CharLSTM, "adam", 1, False),
 }
 
 
@@ -54,6 +69,10 @@ def build(case):
 
 def batch(case, step):
     g = np.random.default_rng(step)
+    if CASES[case][0] is CharLSTM:  # sequences of 6 one-hot characters, the next character as the label
+        chars = g.integers(0, 12, (GLOBAL_BATCH, 6))
+        x = ember.from_numpy(np.eye(12)[chars])
+        return x, ember.from_numpy(g.integers(0, 5, GLOBAL_BATCH))
     shape = (GLOBAL_BATCH, 1, 12, 12) if CASES[case][0] is lenet_bn else (GLOBAL_BATCH, 12)
     x = ember.from_numpy(g.standard_normal(shape))
     y = ember.from_numpy(g.integers(0, 5, GLOBAL_BATCH))
