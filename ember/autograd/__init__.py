@@ -144,4 +144,14 @@ class _Anomaly(detect_anomaly):
 
 from ember.autograd import grad_mode  # noqa: E402,F401
 
-from ember.autograd import functional  # noqa: E402,F401  (torch.autograd.functional: jacobian, hessian, vjp, jvp)
+
+
+def __getattr__(name):
+    """torch.autograd.functional / .profiler are there after `import torch`; here they load on first use,
+    so that `import ember` does not pay for them."""
+    if name in ("functional", "profiler"):
+        import importlib
+        module = importlib.import_module("ember.autograd." + name)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

@@ -17,7 +17,9 @@ then add one `Op(...)` row below (and a row in `tests/ops/op_table.py`).
 Operators are bound straight to the op functions (`Tensor.__add__ is elementwise.add`): an arithmetic
 expression costs one Python call, as before the registry.
 """
-from ember.ops import activation, elementwise, index, linalg, matrix, reduce, shape, tensor_math
+import importlib
+
+from ember.ops import activation, elementwise, index, linalg, reduce, shape
 
 
 class Op:
@@ -63,6 +65,16 @@ def _multinomial_method(self, num_samples, replacement=False, *, generator=None)
     """x.multinomial(n): torch.multinomial (a creation function) as the sampling method of a probability tensor."""
     from ember.creation import multinomial
     return multinomial(self, num_samples, replacement, generator=generator)
+
+
+def _on_first_use(module, attr):
+    """The op `ember.ops.<module>.<attr>`, its module imported at the first call: the matrix functions
+    (LAPACK wrappers) are rarely used, and `import ember` should not pay for them."""
+    def op(*args, **kwargs):
+        return getattr(importlib.import_module("ember.ops." + module), attr)(*args, **kwargs)
+    op.__name__ = op.__qualname__ = attr
+    op.__doc__ = f"ember.ops.{module}.{attr} (imported on first use)"
+    return op
 
 
 E, S, R, L, X = elementwise, shape, reduce, linalg, index
@@ -252,18 +264,18 @@ OPS = [
     Op("addmm", L.addmm),
     Op("einsum", L.einsum, method=False),
     Op("baddbmm", L.baddbmm),
-    Op("det", matrix.det),
-    Op("slogdet", matrix.slogdet),
-    Op("logdet", matrix.logdet),
-    Op("inverse", matrix.inverse),
-    Op("pinverse", matrix.pinverse),
-    Op("cholesky", matrix.cholesky_torch),
-    Op("qr", matrix.qr_torch),
-    Op("svd", matrix.torch_svd),
-    Op("trace", tensor_math.trace),
-    Op("cross", tensor_math.cross),
-    Op("dist", tensor_math.dist),
-    Op("meshgrid", tensor_math.meshgrid, method=False),
+    Op("det", _on_first_use("matrix", "det")),
+    Op("slogdet", _on_first_use("matrix", "slogdet")),
+    Op("logdet", _on_first_use("matrix", "logdet")),
+    Op("inverse", _on_first_use("matrix", "inverse")),
+    Op("pinverse", _on_first_use("matrix", "pinverse")),
+    Op("cholesky", _on_first_use("matrix", "cholesky_torch")),
+    Op("qr", _on_first_use("matrix", "qr_torch")),
+    Op("svd", _on_first_use("matrix", "torch_svd")),
+    Op("trace", _on_first_use("tensor_math", "trace")),
+    Op("cross", _on_first_use("tensor_math", "cross")),
+    Op("dist", _on_first_use("tensor_math", "dist")),
+    Op("meshgrid", _on_first_use("tensor_math", "meshgrid"), method=False),
     Op("multinomial", _multinomial_method, export=False),   # ember.multinomial comes from ember.creation
     # -- indexing ----------------------------------------------------------------------------------
     Op("getitem", X.getitem, method=False, export=False, dunders=("__getitem__",)),
