@@ -310,16 +310,23 @@ def _writeback(t, buf):
     t._version[0] += 1
 
 
+_OP_TABLES = {}   # bool or not -> {ReduceOp: MPI op}, built at the first reduction
+
+
 def _mpi_op(op, dtype):
-    MPI = _State.mpi
     op = ReduceOp.RedOpType(op)
-    if dtype == np.bool_:
-        table = {ReduceOp.SUM: MPI.LOR, ReduceOp.MAX: MPI.LOR, ReduceOp.BOR: MPI.LOR,
-                 ReduceOp.PRODUCT: MPI.LAND, ReduceOp.MIN: MPI.LAND, ReduceOp.BAND: MPI.LAND,
-                 ReduceOp.BXOR: MPI.LXOR}
-    else:
-        table = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MIN: MPI.MIN,
-                 ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}
+    is_bool = dtype == np.bool_
+    table = _OP_TABLES.get(is_bool)
+    if table is None:
+        MPI = _State.mpi
+        if is_bool:
+            table = {ReduceOp.SUM: MPI.LOR, ReduceOp.MAX: MPI.LOR, ReduceOp.BOR: MPI.LOR,
+                     ReduceOp.PRODUCT: MPI.LAND, ReduceOp.MIN: MPI.LAND, ReduceOp.BAND: MPI.LAND,
+                     ReduceOp.BXOR: MPI.LXOR}
+        else:
+            table = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MIN: MPI.MIN,
+                     ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}
+        _OP_TABLES[is_bool] = table
     if op not in table:
         raise ValueError(f"ReduceOp.{op.name} is not supported for {dtype} tensors")
     if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and dtype.kind == "f":
@@ -360,17 +367,28 @@ def _describe(what, arrays, extra=""):
     return f"{what}({', '.join(parts)}{extra})"
 
 
-def _agree(group, text):
-    """Raise on every rank at once if the ranks' descriptions of this collective differ."""
+_SIGNATURES = {}   # (what, extra, shapes and dtypes) -> the int64 pair the ranks compare; computed once per kind
+
+
+def _agree(group, what, arrays=(), extra=""):
+    """Raise on every rank at once if the ranks' descriptions of this collective differ (one 16-byte
+    all-reduce of a hash: equal on every rank exactly when MAX(h) == -MAX(-h))."""
     comm = group._comm
     if comm.Get_size() == 1:
         return
-    h = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=7).digest(), "little")
-    sig = np.array([h, -h], dtype=np.int64)
-    out = np.empty_like(sig)
+    key = (what, extra) + tuple((a.shape, a.dtype) for a in arrays)
+    sig = _SIGNATURES.get(key)
+    if sig is None:
+        text = _describe(what, arrays, extra)
+        h = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=7).digest(), "little")
+        sig = np.array([h, -h], dtype=np.int64)
+        if len(_SIGNATURES) > 4096:
+            _SIGNATURES.clear()
+        _SIGNATURES[key] = sig
+    out = np.empty(2, np.int64)
     comm.Allreduce(sig, out, op=_State.mpi.MAX)
     if out[0] != -out[1]:
-        seen = comm.allgather(text)
+        seen = comm.allgather(_describe(what, arrays, extra))
         lines = "; ".join(f"rank {group._ranks[r]}: {s}" for r, s in enumerate(seen))
         raise RuntimeError(f"the ranks called different collectives or passed tensors of different shapes or "
                            f"dtypes: {lines}")
@@ -476,7 +494,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     if _skip(g):
         return None
     red = _Reduction(tensor, op, g.size())
-    _agree(g, _describe("all_reduce", [tensor._data], f", {red.op.name}"))
+    _agree(g, "all_reduce", [tensor._data], f", {red.op.name}")
     req = _mpi_call(g, async_op, "Allreduce", _State.mpi.IN_PLACE, red.buf, op=red.mpi_op)
     return _done(Work(req, lambda status: red.store()), async_op)
 
@@ -489,7 +507,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
         return None
     root = _root(g, dst, group_dst, "dst")
     red = _Reduction(tensor, op, g.size())
-    _agree(g, _describe("reduce", [tensor._data], f", {red.op.name}, dst={root}"))
+    _agree(g, "reduce", [tensor._data], f", {red.op.name}, dst={root}")
     mine = g.rank() == root
     send = _State.mpi.IN_PLACE if mine else red.buf
     req = _mpi_call(g, async_op, "Reduce", send, red.buf if mine else None, op=red.mpi_op, root=root)
@@ -503,7 +521,7 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     if _skip(g):
         return None
     root = _root(g, src, group_src, "src")
-    _agree(g, _describe("broadcast", [tensor._data], f", src={root}"))
+    _agree(g, "broadcast", [tensor._data], f", src={root}")
     buf = _buffer(tensor)
     req = _mpi_call(g, async_op, "Bcast", _bytes(buf), root=root)
     return _done(Work(req, lambda status: _writeback(tensor, buf)), async_op)
@@ -522,7 +540,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
         if t._data.shape != tensor._data.shape or t._data.dtype != tensor._data.dtype:
             raise ValueError(f"all_gather: every tensor in tensor_list must have the input's shape and dtype "
                              f"({list(tensor.shape)}, {tensor.dtype}), got {list(t.shape)}, {t.dtype}")
-    _agree(g, _describe("all_gather", [tensor._data]))
+    _agree(g, "all_gather", [tensor._data])
     src = np.ascontiguousarray(tensor._data)
     out = np.empty((g.size(),) + src.shape, src.dtype)
     req = _mpi_call(g, async_op, "Allgather", _bytes(src), _bytes(out))
@@ -546,7 +564,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
         raise ValueError(f"all_gather_into_tensor: output tensor must have {n} x the input's elements and its "
                          f"dtype: input {list(input_tensor.shape)} {input_tensor.dtype}, output "
                          f"{list(output_tensor.shape)} {output_tensor.dtype}")
-    _agree(g, _describe("all_gather_into_tensor", [input_tensor._data, output_tensor._data]))
+    _agree(g, "all_gather_into_tensor", [input_tensor._data, output_tensor._data])
     src = np.ascontiguousarray(input_tensor._data)
     out = _buffer(output_tensor)
     req = _mpi_call(g, async_op, "Allgather", _bytes(src), _bytes(out))
@@ -566,7 +584,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
                          f"dtype: input {list(input.shape)} {input.dtype}, output {list(output.shape)} {output.dtype}")
     red_in = _Reduction(input, op, n)
     red_out = _Reduction(output, op, n)
-    _agree(g, _describe("reduce_scatter_tensor", [input._data, output._data], f", {red_in.op.name}"))
+    _agree(g, "reduce_scatter_tensor", [input._data, output._data], f", {red_in.op.name}")
     recv = np.empty(output._data.size, red_in.buf.dtype)
     req = _mpi_call(g, async_op, "Reduce_scatter_block", red_in.buf.reshape(-1), recv, op=red_in.mpi_op)
     return _done(Work(req, lambda status: red_out.store(recv)), async_op)
@@ -585,7 +603,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
             raise ValueError(f"gather: the destination rank needs gather_list with {g.size()} tensors")
     elif gather_list:
         raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
-    _agree(g, _describe("gather", [tensor._data], f", dst={root}"))
+    _agree(g, "gather", [tensor._data], f", dst={root}")
     src = np.ascontiguousarray(tensor._data)
     out = np.empty((g.size(),) + src.shape, src.dtype) if mine else None
     req = _mpi_call(g, async_op, "Gather", _bytes(src), _bytes(out) if mine else None,
@@ -615,7 +633,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
                                  f"({list(tensor.shape)}, {tensor.dtype}), got {list(t.shape)}, {t.dtype}")
     elif scatter_list:
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
-    _agree(g, _describe("scatter", [tensor._data], f", src={root}"))
+    _agree(g, "scatter", [tensor._data], f", src={root}")
     send = np.stack([np.ascontiguousarray(t._data) for t in scatter_list]) if mine else None
     buf = _buffer(tensor)
     req = _mpi_call(g, async_op, "Scatter", _bytes(send) if mine else None, _bytes(buf),

@@ -123,7 +123,7 @@ class DistributedDataParallel(Module):
         self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024)
         self._world = group.size()
         try:
-            _c10d._agree(group, "model " + "; ".join(f"{list(p.shape)} {p.dtype}" for p in params))
+            _c10d._agree(group, "DistributedDataParallel", [p._data for p in params])
         except RuntimeError as e:
             raise RuntimeError("DistributedDataParallel: the ranks' models have different parameters "
                                "(count, shapes or dtypes); every rank must build the same model. " + str(e)) from None
