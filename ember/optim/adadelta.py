@@ -3,6 +3,7 @@ import numpy as np
 
 from ember.tensor import Tensor
 from ember.optim.optimizer import (
+    _restore_groups,
     _capturable_check, _check_nonnegative, _check_not_differentiable, _decayed_grad, _new_step, Optimizer,
     _to_float, _use_grad_for_differentiable,
 )
@@ -49,15 +50,7 @@ class Adadelta(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, [])
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = _new_step(float(p_state["step"]))
+        _restore_groups(self, foreach=None, maximize=False, differentiable=False, capturable=False)
 
     def _init_group(self, group, params_with_grad, grads, square_avgs, acc_deltas, state_steps):
         for p in group["params"]:

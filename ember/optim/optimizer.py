@@ -95,6 +95,18 @@ def _new_step(value=0.0):
     return Tensor._make(np.array(value, dtype=_get_scalar_dtype().np))
 
 
+def _restore_groups(optimizer, **flags):
+    """__setstate__ of an optimizer pickled by an older version: each group gets the flags it lacks, and
+    a step kept as a number becomes a step tensor (what PyTorch's optimizers do one by one)."""
+    for group in optimizer.param_groups:
+        for name, value in flags.items():
+            group.setdefault(name, value)
+        for p in group["params"]:
+            p_state = optimizer.state.get(p, [])
+            if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
+                p_state["step"] = _new_step(float(p_state["step"]))
+
+
 def _capturable_check(params, optimizer_name=None):
     # PyTorch's single-tensor path asserts that capturable params live on a graph-capturable device;
     # ember only has the CPU, so capturable=True fails exactly as it does for CPU tensors in PyTorch.

@@ -714,3 +714,20 @@ def test_big_parameters_split_between_threads(case):
             assert_params_close(lp, rp, f"{cls_name}({kwargs}) step {step + 1}")
     finally:
         LIB.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "RAdam"])
+def test_setstate_of_an_older_pickle_restores_flags_and_step_tensors(name):
+    """An optimizer pickled before a flag existed, with its step kept as a number, loads as torch's does."""
+    for lib in (LIB, torch):
+        p = lib.nn.Parameter(lib.ones(3))
+        opt = getattr(lib.optim, name)([p])
+        p.grad = lib.ones(3)
+        opt.step()
+        state = dict(opt.__dict__)
+        for group in state["param_groups"]:
+            group.pop("maximize")
+        opt.state[p]["step"] = 1.0
+        opt.__setstate__(state)
+        assert opt.param_groups[0]["maximize"] is False, lib
+        assert isinstance(opt.state[p]["step"], lib.Tensor) and float(opt.state[p]["step"]) == 1.0, lib
