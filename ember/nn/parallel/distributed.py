@@ -228,7 +228,6 @@ class DistributedDataParallel(Module):
                     if p.grad is None:
                         bucket.view(i)[...] = 0
                 bucket.pending = 0
-            self._launch_ready()
         self._launch_ready()
         MPI = _c10d._State.mpi
         for bucket in self._buckets:
