@@ -65,24 +65,32 @@ def _loader(x, y, batch_size, shuffle, generator, resize, augment, workers, samp
     from ember.utils.data import DataLoader, TensorDataset
     ds = TensorDataset(x, y)
     collate = None
-    if resize or augment:
+    if resize or augment not in (None, False, "none"):
         collate = _BatchTransform(resize, augment, generator)
     return DataLoader(ds, batch_size=batch_size, shuffle=shuffle and sampler is None, sampler=sampler,
                       generator=generator, num_workers=workers, collate_fn=collate)
 
 
 class _BatchTransform:
-    """Resize (bilinear, as transforms.Resize on tensors) and light augmentation, a whole batch at a time."""
+    """Resize (bilinear, as transforms.Resize on tensors) and light augmentation, a whole batch at a time:
+    'shift' moves the whole batch by one random shift of up to 2 pixels, 'affine' gives each image its own
+    rotation (±10°), scale (0.9-1.1) and shift (±2 pixels)."""
 
     def __init__(self, size, augment, generator):
-        self.size, self.augment, self.generator = size, augment, generator
+        self.size, self.generator = size, generator
+        self.augment = "shift" if augment is True else (augment or "none")
 
     def __call__(self, samples):
         import ember
         from ember.nn import functional as F
         x = ember.stack([s[0] for s in samples])
         y = ember.stack([s[1] for s in samples])
-        if self.augment:
+        if self.augment == "affine":
+            from ember.vision._batch_affine import random_affine_batch
+            rng = np.random.default_rng(int(ember.randint(0, 2**31 - 1, (1,), generator=self.generator)))
+            a = x._data
+            x = ember.from_numpy(random_affine_batch(a, rng, fill=float(a.min())))
+        elif self.augment == "shift":
             # random shifts of up to 2 pixels, as RandomAffine(translate) would do on MNIST
             pad = F.pad(x, (2, 2, 2, 2), value=float(x.min()))
             rng = np.random.default_rng(int(ember.randint(0, 2**31 - 1, (1,), generator=self.generator)))
@@ -185,7 +193,9 @@ def _plot(path, history):
     ax1.set_ylabel("loss")
     ax1.legend()
     ax2.plot(epochs, [h["train_acc"] for h in history], "o-", label="train accuracy")
-    ax2.plot(epochs, [h["test_acc"] for h in history], "s-", label="test accuracy")
+    key = "heldout_acc" if "heldout_acc" in history[-1] else "test_acc"
+    ax2.plot(epochs, [h[key] for h in history], "s-", label=key.replace("heldout", "held-out").replace("_acc", "")
+             + " accuracy")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy")
     ax2.legend()
@@ -214,6 +224,11 @@ class _Settings:
         self.momentum = pick(args.momentum, spec.momentum)
         self.weight_decay = pick(args.weight_decay, spec.weight_decay)
         self.schedule = args.schedule or spec.schedule
+        self.augment = args.augment or spec.augment
+        self.label_smoothing = pick(args.label_smoothing, spec.label_smoothing)
+        self.holdout = args.holdout
+        self.eval_set = "held-out" if self.holdout else "test"
+        self.eval_key = "heldout_acc" if self.holdout else "test_acc"
         self.size = tuple(args.resize) if args.resize else spec.input_size
         self.resize = None if self.size == (28, 28) else self.size
         self.out = args.out or os.path.join("runs", f"{args.model}-{args.dataset}")
@@ -222,7 +237,8 @@ class _Settings:
     def as_dict(self, seed):
         return {"batch_size": self.batch_size, "lr": self.lr, "optimizer": self.optimizer, "momentum": self.momentum,
                 "weight_decay": self.weight_decay, "seed": seed, "input_size": list(self.size),
-                "schedule": self.schedule}
+                "schedule": self.schedule, "augment": self.augment, "label_smoothing": self.label_smoothing,
+                "holdout": self.holdout}
 
 
 def cmd_train(args):
@@ -242,12 +258,17 @@ def cmd_train(args):
     _set_threads(args.threads)
     model, optimizer, scheduler, shuffle_gen = _training_state(args.seed, spec, settings)
     train_loader, test_loader, n_train, n_test = _training_data(args, settings, shuffle_gen, ranks)
+    batch_scheduler = None
+    if settings.schedule == "onecycle":  # needs the batches per epoch: stepped after every batch
+        from ember.optim.lr_scheduler import OneCycleLR
+        scheduler = batch_scheduler = OneCycleLR(optimizer, max_lr=settings.lr, epochs=settings.epochs,
+                                                 steps_per_epoch=len(train_loader))
     history, start_epoch = [], 0
     if args.resume:
         history, start_epoch = _resume(args, settings, model, optimizer, scheduler, shuffle_gen)
     if ranks is None or ranks.rank == 0:
         os.makedirs(settings.out, exist_ok=True)
-    print(f"training {args.model} on {args.dataset}: {n_train} train / {n_test} test images of "
+    print(f"training {args.model} on {args.dataset}: {n_train} train / {n_test} {settings.eval_set} images of "
           f"{settings.size[0]}x{settings.size[1]}, {settings.optimizer} lr={settings.lr} batch={settings.batch_size}, "
           f"{settings.epochs} epochs -> {settings.out}" + (f" ({args.nproc} processes)" if ranks else ""))
 
@@ -256,17 +277,18 @@ def cmd_train(args):
     for epoch in range(start_epoch + 1, settings.epochs + 1):
         if ranks is not None:
             ranks.sampler.set_epoch(epoch)
-        record = _train_epoch(trained, train_loader, optimizer, f"epoch {epoch}/{settings.epochs}", show_progress)
+        record = _train_epoch(trained, train_loader, optimizer, f"epoch {epoch}/{settings.epochs}", show_progress,
+                              batch_scheduler, settings.label_smoothing)
         if ranks is not None:
             record = ranks.combine(record)
-        if scheduler is not None:
+        if scheduler is not None and batch_scheduler is None:
             scheduler.step()
-        record["test_acc"] = _evaluate(model, test_loader)
+        record[settings.eval_key] = _evaluate(model, test_loader)
         record["time_s"] = round(time.perf_counter() - record.pop("started"), 3)
         record = {"epoch": epoch, **record}
         history.append(record)
         print(f"epoch {epoch:3d}/{settings.epochs}  train loss {record['train_loss']:.4f}  train acc "
-              f"{record['train_acc']:.2%}  test acc {record['test_acc']:.2%}  {record['time_s']:.1f}s "
+              f"{record['train_acc']:.2%}  {settings.eval_set} acc {record[settings.eval_key]:.2%}  {record['time_s']:.1f}s "
               f"({record['images_per_s']:.0f} img/s)", flush=True)
         if ranks is None or ranks.rank == 0:
             _save_epoch(args, settings, epoch, model, optimizer, scheduler, shuffle_gen, history)
@@ -274,9 +296,9 @@ def cmd_train(args):
             print(f"stopping after epoch {epoch} as asked; continue with --resume")
             return 0
 
-    final = history[-1]["test_acc"]
+    final = history[-1][settings.eval_key]
     total = sum(h["time_s"] for h in history)
-    print(f"test accuracy: {final:.2%}  ({len(history)} epochs, {total:.0f}s training; checkpoint "
+    print(f"{settings.eval_set} accuracy: {final:.2%}  ({len(history)} epochs, {total:.0f}s training; checkpoint "
           f"{settings.checkpoint})")
     return 0
 
@@ -340,12 +362,21 @@ def _training_data(args, settings, shuffle_gen, ranks=None):
     """Train and test loaders; a missing dataset stops here, before any training. With several
     processes each rank's train loader takes its share of every batch."""
     train_ds = _dataset(args.dataset, True, args.data_dir, not args.no_download)
-    test_ds = _dataset(args.dataset, False, args.data_dir, not args.no_download)
     xtr, ytr = _as_tensors(train_ds, args.dataset, args.limit_train)
-    xte, yte = _as_tensors(test_ds, args.dataset, args.limit_test)
+    if settings.holdout:  # tuning: the last images of the training set stand in for the test set, never read
+        if settings.holdout >= len(xtr):
+            raise CliError(f"argument --holdout: {settings.holdout} images would leave none of the {len(xtr)} "
+                           "training images to train on")
+        keep = len(xtr) - settings.holdout
+        xtr, ytr, xte, yte = xtr[:keep], ytr[:keep], xtr[keep:], ytr[keep:]
+        if args.limit_test is not None:
+            xte, yte = xte[:args.limit_test], yte[:args.limit_test]
+    else:
+        test_ds = _dataset(args.dataset, False, args.data_dir, not args.no_download)
+        xte, yte = _as_tensors(test_ds, args.dataset, args.limit_test)
     sampler = ranks.make_sampler(len(xtr)) if ranks is not None else None
     per_rank = settings.batch_size // (ranks.world if ranks is not None else 1)
-    train_loader = _loader(xtr, ytr, per_rank, True, shuffle_gen, settings.resize, args.augment,
+    train_loader = _loader(xtr, ytr, per_rank, True, shuffle_gen, settings.resize, settings.augment,
                            args.workers, sampler)
     test_loader = _loader(xte, yte, max(settings.batch_size, 256), False, None, settings.resize, False, args.workers)
     return train_loader, test_loader, len(xtr), len(xte)
@@ -386,10 +417,10 @@ def _resume(args, settings, model, optimizer, scheduler, shuffle_gen):
     return ckpt["history"], ckpt["epoch"]
 
 
-def _train_epoch(model, loader, optimizer, desc, show_progress):
+def _train_epoch(model, loader, optimizer, desc, show_progress, batch_scheduler=None, label_smoothing=0.0):
     """One pass over the training data; returns the epoch's loss, accuracy and speed."""
     from ember import nn
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     model.train()
     started = time.perf_counter()
     seen = correct = 0
@@ -401,6 +432,8 @@ def _train_epoch(model, loader, optimizer, desc, show_progress):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
         n = y.shape[0]
         seen += n
         loss_sum += float(loss) * n
@@ -425,7 +458,11 @@ def _save_epoch(args, settings, epoch, model, optimizer, scheduler, shuffle_gen,
                 "shuffle_rng": shuffle_gen.get_state(),
                 "global_rng": ember.get_rng_state(), "history": history}, settings.checkpoint)
     metrics = {"model": args.model, "dataset": args.dataset, "epochs": history,
-               "final_test_acc": history[-1]["test_acc"], "settings": settings.as_dict(args.seed)}
+               "settings": settings.as_dict(args.seed)}
+    if settings.holdout:
+        metrics["final_heldout_acc"] = history[-1]["heldout_acc"]
+    else:
+        metrics["final_test_acc"] = history[-1]["test_acc"]
     _write_json(os.path.join(settings.out, "metrics.json"), metrics)
     _plot(os.path.join(settings.out, "curves.png"), history)
 
@@ -653,10 +690,18 @@ def _parser():
     t.add_argument("--optimizer", choices=["sgd", "adam"])
     t.add_argument("--momentum", type=non_negative_float)
     t.add_argument("--weight-decay", type=non_negative_float)
-    t.add_argument("--schedule", choices=["none", "cosine"], help="learning-rate schedule over the epochs")
+    t.add_argument("--schedule", choices=["none", "cosine", "onecycle"],
+                   help="learning-rate schedule over the epochs (default: the model's)")
     t.add_argument("--resize", type=positive_int, nargs=2, metavar=("H", "W"),
                    help="input size (default: the model's)")
-    t.add_argument("--augment", action="store_true", help="random 2-pixel shifts of the training images")
+    t.add_argument("--augment", nargs="?", const="shift", choices=["none", "shift", "affine"],
+                   help="augment the training images: 'shift' (the default when given alone) moves each batch by "
+                        "up to 2 pixels, 'affine' rotates, scales and shifts each image (default: the model's)")
+    t.add_argument("--label-smoothing", type=non_negative_float, help="label smoothing of the loss (default: the "
+                                                                        "model's)")
+    t.add_argument("--holdout", type=positive_int, metavar="N",
+                   help="for tuning: train without the training set's last N images and report the accuracy on "
+                        "them instead of the test set's (which is then not read)")
     t.add_argument("--seed", type=seed, default=0)
     t.add_argument("--workers", type=non_negative_int, default=0, help="DataLoader worker processes")
     t.add_argument("--threads", type=positive_int, help="threads for ember's kernels and BLAS")
