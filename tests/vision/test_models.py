@@ -31,7 +31,7 @@ def _torch_twin():
 TWIN = _torch_twin()
 SIZES = {name: spec.input_size for name, spec in models.MODELS.items()}
 BUILDERS = ["softmax_regression", "mlp", "dnn", "lenet", "lenet5", "lenet_bn", "alexnet", "nin", "googlenet",
-            "resnet18", "densenet"]
+            "resnet18", "densenet", "mnist_cnn"]
 INPUT = {"alexnet": 224, "nin": 224, "googlenet": 96, "resnet18": 96, "densenet": 96}
 
 
