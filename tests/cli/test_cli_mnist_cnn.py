@@ -136,3 +136,31 @@ def test_batch_augmentation_in_the_loader():
     # 'shift' (and --augment given alone, the older flag) moves the whole batch by one shift
     shifted = batch(True, 1)
     assert shifted.shape == (8, 1, 28, 28) and np.array_equal(shifted, batch("shift", 1))
+
+
+def test_the_default_command_augments_its_training_batches_only():
+    args = cli._parser().parse_args(["train", "mnist-cnn", "--limit-train", "256", "--limit-test", "64",
+                                     "--data-dir", DATA])
+    settings = cli._Settings(args, zoo.MODELS["mnist-cnn"])
+    train_loader, test_loader, n_train, n_test = cli._training_data(args, settings, ember.Generator())
+    assert (n_train, n_test) == (256, 64)
+    assert train_loader.collate_fn.augment == "affine"
+    assert getattr(test_loader.collate_fn, "augment", "none") == "none"
+
+
+def test_label_smoothing_reaches_the_loss():
+    torch = pytest.importorskip("torch")
+    from ember import nn
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 16)
+    for smoothing in (0.0, 0.1):
+        ember.manual_seed(0)
+        model = nn.Linear(4, 3)
+        want = torch.nn.functional.cross_entropy(
+            torch.from_numpy(x) @ torch.from_numpy(model.weight.detach().numpy()).T
+            + torch.from_numpy(model.bias.detach().numpy()), torch.from_numpy(y), label_smoothing=smoothing)
+        loader = [(ember.from_numpy(x), ember.from_numpy(y))]
+        optimizer = ember.optim.SGD(model.parameters(), lr=0.1)
+        record = cli._train_epoch(model, loader, optimizer, "", False, label_smoothing=smoothing)
+        assert record["train_loss"] == pytest.approx(float(want), rel=1e-5)
