@@ -313,7 +313,7 @@ MODELS = OrderedDict([
     ("googlenet-d2l", ModelSpec(googlenet, (96, 96), 10, 128, 0.1)),
     ("resnet18-d2l", ModelSpec(resnet18, (96, 96), 10, 256, 0.05)),
     ("densenet", ModelSpec(densenet, (96, 96), 10, 256, 0.1)),
-    ("mnist-cnn", ModelSpec(mnist_cnn, (28, 28), 10, 128, 0.1, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
+    ("mnist-cnn", ModelSpec(mnist_cnn, (28, 28), 8, 128, 0.1, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
                             augment="affine", label_smoothing=0.1)),
 ])
 
