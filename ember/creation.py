@@ -44,6 +44,8 @@ def _inferred_dtype(data):
         return _dt.bool_
     if isinstance(data, int):
         return _dt.int64
+    if isinstance(data, complex):
+        return _dt.get_default_complex_dtype()
     return _dt.get_default_dtype()
 
 
@@ -57,7 +59,7 @@ def to_array(data, dtype=None):
         return np.array(data, dtype=np_dtype, copy=True)
     if isinstance(data, np.generic):  # before the Python types: np.float64 subclasses float
         return np.array(data, dtype=np_dtype)
-    if isinstance(data, (bool, int, float)):
+    if isinstance(data, (bool, int, float, complex)):
         return np.array(data, dtype=np_dtype or _inferred_dtype(data).np)
     if isinstance(data, (list, tuple)):
         try:
@@ -69,6 +71,8 @@ def to_array(data, dtype=None):
         if np_dtype is None:
             if arr.dtype.kind == "f" and arr.dtype != np.float32 and _holds_python_floats(data):
                 arr = arr.astype(_dt.get_default_dtype().np)
+            elif arr.dtype.kind == "c" and _holds_python_floats(data):   # Python complex numbers
+                arr = arr.astype(_dt.get_default_complex_dtype().np)
             elif arr.dtype.kind in "iu" and arr.dtype != np.int64 and not _holds_arrays(data):
                 arr = arr.astype(np.int64)
             elif arr.size == 0 and arr.dtype == np.float64:

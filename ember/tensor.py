@@ -116,7 +116,7 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
                                "computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
-        if flag and self._data.dtype.kind != "f":
+        if flag and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                                f"(got {self.dtype})")
         self._requires_grad = flag
@@ -253,6 +253,12 @@ class Tensor:
 
     def bfloat16(self):
         return self.to(_dt.bfloat16)
+
+    def cfloat(self):
+        return self.to(_dt.complex64)
+
+    def cdouble(self):
+        return self.to(_dt.complex128)
 
     # -- sharing with other processes (ember.multiprocessing) --------------------------------
     def share_memory_(self):

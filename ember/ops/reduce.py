@@ -307,6 +307,10 @@ def _max_min(input, dim, keepdim, other, largest, out=None):
     if other is not None:
         from ember.ops.elementwise import maximum, minimum
         return (maximum if largest else minimum)(input, other)
+    if input._data.dtype.kind == "c":    # complex numbers have no order
+        if dim is None:
+            raise NotImplementedError(f'"{name}_all" not implemented for \'{input.dtype.word}\'')
+        raise RuntimeError(f"{name}(): does not support complex input")
     if dim is None:
         if input._data.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
@@ -371,6 +375,8 @@ def argmin(input, dim=None, keepdim=False):
 
 def _argext(input, dim, keepdim, largest):
     a = input._data
+    if a.dtype.kind == "c":
+        raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): does not support complex input")
     if dim is None:
         if a.size == 0:
             raise IndexError(f"{'argmax' if largest else 'argmin'}(): Expected reduction dim to be specified for "
