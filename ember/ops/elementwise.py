@@ -370,6 +370,14 @@ def _sum_like(g, x):
 
 
 
+def _no_complex_gradient(name):
+    """Ops whose backward is written for real numbers only: computing one on a complex tensor is fine, but a
+    gradient through it would miss the conjugate, so ember refuses it rather than be wrong."""
+    raise NotImplementedError(f"ember does not implement the gradient of {name} for complex inputs (only +, -, *, "
+                              f"/, @, sum, mean, abs, angle, real, imag, conj and linalg.eig carry complex "
+                              f"gradients); compute it without grad, or on the real and imaginary parts")
+
+
 class Pow(Function):
     save = (0, 1)
 
@@ -394,6 +402,8 @@ class Pow(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if grad._data.dtype.kind == "c":
+            _no_complex_gradient("pow")
         ga = gb = None
         if self.next[0] is not None:
             if self.variant != 0:
@@ -1222,6 +1232,8 @@ class Frac(Function):
 def _unary(cls, float_only=True):
     def op(input, *, out=None):
         t = _float_input(input) if float_only else input
+        if t._requires_grad and t._data.dtype.kind == "c" and _GradState.enabled:
+            _no_complex_gradient(op.__name__)
         return _out(cls.apply(t), out)
     op.__name__ = cls.__name__.lower()
     return op

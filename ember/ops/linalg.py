@@ -30,6 +30,9 @@ class MatMul(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if grad._data.dtype.kind == "c":   # complex: the products' gradients take the conjugate operands
+            from ember.ops.complex import conj
+            a, b = conj(a), conj(b)
         if a.ndim == 1 and b.ndim == 1:
             return (grad * b if self.next[0] is not None else None,
                     grad * a if self.next[1] is not None else None)

@@ -291,16 +291,81 @@ def eigvalsh(A, UPLO="L"):
     return eigh(A, UPLO)[0]
 
 
+# -- eig ------------------------------------------------------------------------------------------
+
+_EIG = _named("linalg_eig", ("eigenvalues", "eigenvectors"))
+
+
+def _check_eig(A, fname):
+    _check_square(A, fname)
+    if A.dtype._kind < 2:
+        raise RuntimeError(f"Unknown Complex ScalarType for {_dt.type_word(A.dtype)}")
+    if not np.isfinite(A._data).all():
+        raise RuntimeError(f"torch.{fname}: input tensor should not contain infs or NaNs.")
+
+
+class Eig(Function):
+    """Packed (eigenvalues (..., n), eigenvectors (..., n, n)), complex for a real input too. LAPACK's geev
+    (NumPy's and PyTorch's) scales each eigenvector to norm 1 with its largest component real."""
+    save_output = True
+
+    @classmethod
+    def _node_name(cls):
+        return "LinalgEigBackward0"
+
+    def forward(self, a):
+        self.real_input = a.dtype.kind != "c"
+        cdtype = _dt.from_numpy_dtype(a.dtype).to_complex().np
+        w, v = np.linalg.eig(a)
+        self.shapes = (w.shape, v.shape)
+        return _pack((w, v), cdtype)
+
+    def backward(self, grad):
+        from ember.autograd.grad_mode import _GradState
+        if _GradState.enabled:
+            raise NotImplementedError("ember's linalg.eig backward is computed outside the graph: a second "
+                                      "derivative through linalg.eig is not supported")
+        w, v = (t._data for t in _unpack(self.output, self.shapes))
+        gw, gv = (t._data for t in _unpack(grad, self.shapes))
+        ga = _eig_backward(gw, gv, w, v)
+        return Tensor._make(ga.real.copy() if self.real_input else ga)   # real A: the real part (handle_r_to_c)
+
+
+def _eig_backward(gw, gv, w, v):
+    """PyTorch's linalg_eig_backward for A = V diag(w) V^-1 (gradients in PyTorch's complex convention):
+    gA = V^-H (diag(gw) + (V^H gV - V^H V Re(diag(V^H gV))) / conj(w_j - w_i)) V^H, off-diagonal for the
+    second term. The eigenvectors are defined up to a phase each (V -> V e^{i phi}); a loss that depends on
+    the phase has Im(diag(V^H gV)) != 0 and no gradient."""
+    vh = np.conj(np.swapaxes(v, -1, -2))
+    vhgv = vh @ gv
+    diag = np.diagonal(vhgv, axis1=-2, axis2=-1)
+    if not np.allclose(diag.imag, 0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError("linalg_eig_backward: The eigenvectors in the complex case are specified up to "
+                           "multiplication by e^{i phi}. The specified loss function depends on this quantity, so "
+                           "it is ill-defined.")
+    # project onto the tangent space of unit-norm columns, then divide by the eigenvalue gaps
+    vhgv = vhgv - vh @ (v * diag.real[..., None, :])
+    n = w.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    wc = np.conj(w)
+    gaps = np.where(eye, 1, wc[..., None, :] - wc[..., :, None])
+    inner = np.where(eye, 0, vhgv / gaps)
+    inner = inner + gw[..., :, None] * eye
+    return np.linalg.solve(vh, inner @ vh)
+
+
 def eig(A):
-    _check(A, "linalg.eig")
-    raise NotImplementedError("linalg.eig returns complex eigenvalues and eigenvectors, and ember has no complex "
-                              "dtypes; for symmetric matrices use ember.linalg.eigh")
+    """Eigenvalues and eigenvectors of a general square matrix, complex (named tuple linalg_eig)."""
+    _check_eig(A, "linalg.eig")
+    packed = Eig.apply(A)
+    n = A.shape[-1]
+    w, v = _unpack(packed, (tuple(A.shape[:-1]), tuple(A.shape[:-2]) + (n, n)))
+    return _EIG(w, v)
 
 
 def eigvals(A):
-    _check(A, "linalg.eigvals")
-    raise NotImplementedError("linalg.eigvals returns complex eigenvalues, and ember has no complex dtypes; for "
-                              "symmetric matrices use ember.linalg.eigvalsh")
+    _check_eig(A, "linalg.eigvals")
+    return eig(A)[0]
 
 
 # -- svd ------------------------------------------------------------------------------------------
