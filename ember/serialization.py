@@ -909,7 +909,7 @@ def _safe_global(module, name):
             return _DTYPE_GLOBALS[name]
         if name in _UNSUPPORTED_DTYPE_GLOBALS:
             raise _load_error(f"ember.load: the checkpoint uses dtype torch.{name}, which ember does not support "
-                              "(ember has float16/32/64, int8/16/32/64, uint8 and bool)")
+                              "(ember has float16/32/64, complex64/128, int8/16/32/64, uint8 and bool)")
     return None
 
 
