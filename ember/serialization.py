@@ -1048,7 +1048,7 @@ class _Context:
         if stype.dtype is None:
             raise _load_error(
                 f"ember.load: {self.name} holds a tensor of dtype {_UNSUPPORTED_STORAGES[stype.name]} "
-                f"(torch.{stype.name}), which ember does not support; ember has float16/32/64, "
+                f"(torch.{stype.name}), which ember does not support; ember has float16/32/64, complex64/128, "
                 "int8/16/32/64, uint8 and bool. Convert it in PyTorch first (e.g. t.float()).")
         if not isinstance(key, str):
             raise _load_error(f"invalid storage key in checkpoint {self.name}: {key!r}")

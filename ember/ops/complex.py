@@ -232,5 +232,14 @@ def angle(input, *, out=None):
     return Angle.apply(input)
 
 
+def resolve_conj(input):
+    """PyTorch materialises a lazily conjugated tensor here; ember's conj() is already materialised."""
+    return input
+
+
+def resolve_neg(input):
+    return input
+
+
 def is_complex(input):
     return input.dtype.is_complex

@@ -305,6 +305,8 @@ OPS = [
     Op("polar", complex_ops.polar, method=False),
     Op("conj", complex_ops.conj),
     Op("angle", complex_ops.angle),
+    Op("resolve_conj", complex_ops.resolve_conj),
+    Op("resolve_neg", complex_ops.resolve_neg),
     Op("is_complex", complex_ops.is_complex),
     # -- activations that torch also keeps in its top namespace --------------------------------------
     Op("softmax", activation.softmax, method=False),
