@@ -300,8 +300,11 @@ def _check_eig(A, fname):
     _check_square(A, fname)
     if A.dtype._kind < 2:
         raise RuntimeError(f"Unknown Complex ScalarType for {_dt.type_word(A.dtype)}")
+
+
+def _check_finite(A):
     if not np.isfinite(A._data).all():
-        raise RuntimeError(f"torch.{fname}: input tensor should not contain infs or NaNs.")
+        raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
 
 
 class Eig(Function):
@@ -357,6 +360,7 @@ def _eig_backward(gw, gv, w, v):
 def eig(A):
     """Eigenvalues and eigenvectors of a general square matrix, complex (named tuple linalg_eig)."""
     _check_eig(A, "linalg.eig")
+    _check_finite(A)
     packed = Eig.apply(A)
     n = A.shape[-1]
     w, v = _unpack(packed, (tuple(A.shape[:-1]), tuple(A.shape[:-2]) + (n, n)))
@@ -365,7 +369,20 @@ def eig(A):
 
 def eigvals(A):
     _check_eig(A, "linalg.eigvals")
-    return eig(A)[0]
+    from ember.autograd.grad_mode import _GradState
+    if A.requires_grad and _GradState.enabled:
+        return eig(A)[0]
+    # without the eigenvectors PyTorch does not check for inf/NaN: LAPACK's answer for such a matrix is
+    # undefined (NaNs in PyTorch's build), so its eigenvalues are NaN here
+    a = A._data
+    cdtype = A.dtype.to_complex().np
+    finite = np.isfinite(a).all(axis=(-2, -1))
+    w = np.full(a.shape[:-1], np.nan * (1 + 1j), cdtype)
+    if finite.all():
+        w[...] = np.linalg.eigvals(a)
+    elif finite.any():
+        w[finite] = np.linalg.eigvals(a[finite])
+    return Tensor._make(w)
 
 
 # -- svd ------------------------------------------------------------------------------------------
