@@ -305,3 +305,15 @@ def test_load_torch_conjugate_and_negative_views(view):
         got, want = [got["c"], got["t"]], [want["c"], want["t"]]
     assert_same(got, [w.resolve_conj().resolve_neg() for w in want] if isinstance(want, list) else
                 want.resolve_conj().resolve_neg())
+
+
+@pytest.mark.filterwarnings("error")   # the real part is taken, not left to a warning cast
+def test_real_intermediate_gets_a_real_gradient():
+    seen = []
+    for lib in (LIB, torch):
+        x = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 3.0
+        y.register_hook(lambda g: seen.append(repr(g.dtype)))
+        for z in (y.to(lib.complex128) * (1 - 2j), lib.complex(y, x), lib.polar(y.abs(), x), y * lib.tensor([1j, 2])):
+            z.abs().sum().backward(retain_graph=True)
+    assert seen == ["torch.float64"] * 8

@@ -183,3 +183,16 @@ def test_graph_node():
     node = r.eigenvalues.grad_fn
     while node.name() != "LinalgEigBackward0":   # the outputs are views of the packed result
         node = node.next_functions[0][0]
+
+
+def test_gradient_reaching_a_real_intermediate_is_real():
+    """A real input's gradient is the real part (PyTorch's handle_r_to_c) already inside the graph, not only
+    once it is stored in .grad: a hook on a real intermediate sees a real tensor."""
+    a = matrices((3, 3), 4, "float64")
+    seen = []
+    for lib in (LIB, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = x * 2.0
+        y.register_hook(lambda g: seen.append(repr(g.dtype)))
+        lib.linalg.eig(y).eigenvalues.abs().sum().backward()
+    assert seen == ["torch.float64", "torch.float64"]
