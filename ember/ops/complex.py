@@ -176,11 +176,11 @@ def polar(abs, angle, *, out=None):  # noqa: A002  (torch's argument names)
 
 
 def _sgn(z):
-    """z / |z| (0 at 0), without history: used only inside backward formulas as a constant factor."""
-    d = z._data
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.where(d == 0, 0, d / np.abs(d))
-    return Tensor._make(s.astype(d.dtype))
+    """z / |z| (0 at 0) for the backward formulas, recorded so that second derivatives work; the divisor
+    is 1 where z is 0 so that no NaN enters the graph."""
+    from ember.ops.elementwise import where
+    zero = z == 0
+    return z / where(zero, 1.0, z.abs())
 
 
 # -- conjugate and angle ------------------------------------------------------------------------
@@ -217,11 +217,11 @@ class Angle(Function):
         (z,) = self.saved_tensors
         if not z.dtype.is_complex:
             return grad * 0     # piecewise constant (0 or pi) for a real input
-        # d angle = (x dy - y dx) / |z|^2: the gradient is grad * i z / |z|^2, 0 at z = 0 (PyTorch)
-        d = z._data
-        with np.errstate(invalid="ignore", divide="ignore"):
-            factor = np.where(d == 0, 0, 1j * d / (d.real ** 2 + d.imag ** 2))
-        return grad * Tensor._make(factor.astype(d.dtype))
+        # d angle = (x dy - y dx) / |z|^2: the gradient is grad * i z / |z|^2, 0 at z = 0 (PyTorch); recorded
+        # (the divisor 1 where z is 0, so no NaN enters the graph) for second derivatives
+        from ember.ops.elementwise import where
+        x, y = real(z), imag(z)
+        return grad * (z * 1j) / where(z == 0, 1.0, x * x + y * y)
 
 
 def angle(input, *, out=None):

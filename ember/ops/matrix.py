@@ -7,6 +7,10 @@ op whose result packs the outputs into one flat array; the outputs are views of 
 any of them reaches the op as one packed gradient (zeros where an output was not used), from which its
 backward reads the parts. Formulas are PyTorch's (FunctionsManual.cpp) for real inputs; like PyTorch's,
 the eigenvector and singular-vector gradients assume distinct eigenvalues / singular values.
+
+eig (a general square matrix) has complex results for any input, and its backward works in PyTorch's
+complex convention (ember/ops/complex.py); it is the one op here that takes complex input (with solve's
+backward, which eig's calls). The others refuse complex matrices (`_check_float`).
 """
 import numpy as np
 
@@ -66,6 +70,12 @@ def _check(a, fname, square=True):
 
 def _mT(t):
     return t.transpose(-2, -1)
+
+
+def _mH(t):
+    """The conjugate transpose (the transpose of a real matrix)."""
+    from ember.ops.complex import conj
+    return conj(_mT(t))
 
 
 def _mm(a, b):
@@ -185,8 +195,8 @@ class Solve(Function):
     def backward(self, grad):
         (a,) = self.saved_tensors
         x = self.output
-        gb = solve(_mT(a), grad)
-        ga = -_mm(gb, _mT(x)) if self.next[0] is not None else None
+        gb = _solve(_mH(a), grad)
+        ga = -_mm(gb, _mH(x)) if self.next[0] is not None else None
         return (None if ga is None else _sum_to(ga, a.shape),
                 None if self.next[1] is None else _sum_to(gb, self.b_shape))
 
@@ -203,13 +213,19 @@ def solve(A, B, *, left=True):
     if b.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
                            f"({A.shape[-2]}x{A.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
+    out = _solve(A, b)
+    return out.squeeze(-1) if vector else out
+
+
+def _solve(A, b):
+    """A X = b for matrices b (real or complex: the backward formulas call it too), broadcast batches."""
     batch = np.broadcast_shapes(tuple(A.shape[:-2]), tuple(b.shape[:-2]))
     b_full = b.expand(*batch, *b.shape[-2:]) if tuple(b.shape[:-2]) != batch else b
     a_full = A.expand(*batch, *A.shape[-2:]) if tuple(A.shape[:-2]) != batch else A
     out = Solve.apply(a_full, b_full)
     if out.grad_fn is not None:
         out.grad_fn.b_shape = tuple(b_full.shape)
-    return out.squeeze(-1) if vector else out
+    return out
 
 
 # -- cholesky -------------------------------------------------------------------------------------
@@ -324,37 +340,37 @@ class Eig(Function):
         return _pack((w, v), cdtype)
 
     def backward(self, grad):
-        from ember.autograd.grad_mode import _GradState
-        if _GradState.enabled:
-            raise NotImplementedError("ember's linalg.eig backward is computed outside the graph: a second "
-                                      "derivative through linalg.eig is not supported")
-        w, v = (t._data for t in _unpack(self.output, self.shapes))
-        gw, gv = (t._data for t in _unpack(grad, self.shapes))
+        w, v = _unpack(self.output, self.shapes)
+        gw, gv = _unpack(grad, self.shapes)
         ga = _eig_backward(gw, gv, w, v)
-        return Tensor._make(ga.real.copy() if self.real_input else ga)   # real A: the real part (handle_r_to_c)
+        if self.real_input:   # a real A gets the real part (PyTorch's handle_r_to_c)
+            from ember.ops.complex import real
+            ga = real(ga)
+        return ga
 
 
 def _eig_backward(gw, gv, w, v):
     """PyTorch's linalg_eig_backward for A = V diag(w) V^-1 (gradients in PyTorch's complex convention):
     gA = V^-H (diag(gw) + (V^H gV - V^H V Re(diag(V^H gV))) / conj(w_j - w_i)) V^H, off-diagonal for the
     second term. The eigenvectors are defined up to a phase each (V -> V e^{i phi}); a loss that depends on
-    the phase has Im(diag(V^H gV)) != 0 and no gradient."""
-    vh = np.conj(np.swapaxes(v, -1, -2))
-    vhgv = vh @ gv
-    diag = np.diagonal(vhgv, axis1=-2, axis2=-1)
-    if not np.allclose(diag.imag, 0, rtol=1e-2, atol=1e-2):
+    the phase has Im(diag(V^H gV)) != 0 and no gradient. Written with recorded ops: second derivatives work."""
+    from ember.ops.complex import conj, real
+    from ember.ops.elementwise import where
+    from ember.ops.shape import diagonal
+    vh = _mH(v)
+    vhgv = _mm(vh, gv)
+    diag = diagonal(vhgv, 0, -2, -1)
+    if not np.allclose(diag._data.imag, 0, rtol=1e-2, atol=1e-2):
         raise RuntimeError("linalg_eig_backward: The eigenvectors in the complex case are specified up to "
                            "multiplication by e^{i phi}. The specified loss function depends on this quantity, so "
                            "it is ill-defined.")
     # project onto the tangent space of unit-norm columns, then divide by the eigenvalue gaps
-    vhgv = vhgv - vh @ (v * diag.real[..., None, :])
-    n = w.shape[-1]
-    eye = np.eye(n, dtype=bool)
-    wc = np.conj(w)
-    gaps = np.where(eye, 1, wc[..., None, :] - wc[..., :, None])
-    inner = np.where(eye, 0, vhgv / gaps)
-    inner = inner + gw[..., :, None] * eye
-    return np.linalg.solve(vh, inner @ vh)
+    vhgv = vhgv - _mm(vh, v * real(diag).unsqueeze(-2))
+    eye = Tensor._make(np.eye(w.shape[-1], dtype=np.bool_))
+    wc = conj(w)
+    gaps = where(eye, 1.0, wc.unsqueeze(-2) - wc.unsqueeze(-1))
+    inner = where(eye, 0.0, vhgv / gaps) + _diag_embed(gw)
+    return _solve(vh, _mm(inner, vh))
 
 
 def eig(A):

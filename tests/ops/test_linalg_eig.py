@@ -196,3 +196,19 @@ def test_gradient_reaching_a_real_intermediate_is_real():
         y.register_hook(lambda g: seen.append(repr(g.dtype)))
         lib.linalg.eig(y).eigenvalues.abs().sum().backward()
     assert seen == ["torch.float64", "torch.float64"]
+
+
+@pytest.mark.parametrize("loss", ["abs_eigenvalues", "eigenvector_moduli", "both"])
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_second_derivative_matches_torch(loss, dtype):
+    """The backward is written with recorded ops: the gradient of a function of the gradient (double
+    backward, as in a Hessian-vector product) agrees with torch's."""
+    a = matrices((3, 3), 12, dtype)
+    grads = []
+    for lib in (LIB, torch):
+        x = lib.tensor(a, requires_grad=True)
+        (g,) = lib.autograd.grad(LOSSES[loss](lib, _Result(lib.linalg.eig(x), x)), x, create_graph=True)
+        weights = lib.arange(9, dtype=lib.float64).reshape(3, 3)
+        ((g.abs() if dtype == "complex128" else g) * weights).sum().backward()
+        grads.append(x.grad.resolve_conj())
+    assert_same(grads[0], grads[1], rtol=1e-8, atol=1e-10)
