@@ -182,6 +182,8 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
         d = _dt.get_default_dtype() if is_float else _dt.int64
     else:
         d = _dt.to_dtype(dtype)
+    if d.is_complex:
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{d.word}'")
     n = math.ceil((end - start) / step)
     if d.is_floating_point:
         # computed in double and rounded once, as PyTorch does, so 0.1-steps land where torch's do
@@ -214,7 +216,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, ou
         i = np.arange(steps, dtype=np.float64)
         half = steps // 2
         data = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
-    if not d.is_floating_point:
+    if d._kind < 2:   # integers truncate; floating and complex dtypes keep the fractions
         data = np.trunc(data)
     return _finish(data.astype(d.np), requires_grad, device)
 

@@ -161,10 +161,10 @@ class Tensor:
         return self._data.tolist()
 
     def __float__(self):
-        return float(self.item())
+        return float(_real_scalar(self, "double"))
 
     def __int__(self):
-        return int(self.item())
+        return int(_real_scalar(self, "int64_t"))
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -596,6 +596,16 @@ def _write(t, array):
         raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
                            f"{list(np.shape(array))}")
     t._version[0] += 1
+
+
+def _real_scalar(t, c_type):
+    """The one element as a real number: a complex one must have no imaginary part (PyTorch's check)."""
+    value = t.item()
+    if isinstance(value, complex):
+        if value.imag:
+            raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+        return value.real
+    return value
 
 
 def _rebuild_tensor(data, requires_grad):

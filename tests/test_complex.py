@@ -83,6 +83,31 @@ def test_random_complex_draws_both_parts():
     assert float(u.imag.min()) >= 0 and float(u.imag.max()) < 1 and float(u.imag.std()) > 0.2
 
 
+def test_linspace_complex_and_arange_refuses():
+    both(lambda lib: lib.linspace(0, 2, 5, dtype=lib.cdouble))
+    both(lambda lib: lib.linspace(-1, 1, 4, dtype=lib.cfloat))
+    mine, theirs = assert_same_exception(lambda: LIB.arange(3, dtype=LIB.cfloat), lambda: torch.arange(3, dtype=torch.cfloat))
+    assert str(mine) == str(theirs)
+
+
+def test_python_number_conversions():
+    assert float(LIB.tensor(2 + 0j)) == 2.0 and int(LIB.tensor(3 + 0j)) == 3
+    for conv in (float, int):
+        mine, theirs = assert_same_exception(lambda: conv(LIB.tensor(1j)), lambda: conv(torch.tensor(1j)))
+        assert str(mine) == str(theirs)
+
+
+def test_testing_assert_close_on_complex():
+    z = LIB.tensor(Z)
+    LIB.testing.assert_close(z, z + 1e-7)
+    LIB.testing.assert_close(z[0, 0], z[0, 0])
+    for other in (z + 1j, z[0, 0] + 1j):
+        mine, theirs = assert_same_exception(lambda: LIB.testing.assert_close(z if other.ndim else z[0, 0], other),
+                                             lambda: torch.testing.assert_close(torch.tensor(Z) if other.ndim else
+                                                                                torch.tensor(Z)[0, 0], torch.tensor(other.numpy())))
+        assert str(mine).splitlines()[0] == str(theirs).splitlines()[0]
+
+
 def test_numpy_and_back():
     z = LIB.tensor(Z)
     a = z.numpy()
@@ -148,7 +173,13 @@ def test_arithmetic(expr):
     lambda lib, z: lib.angle(lib.tensor([-1.0, float("nan"), 0.0, -0.0, 2.0])), lambda lib, z: lib.angle(lib.arange(-2, 2)),
     lambda lib, z: lib.ones(2).real, lambda lib, z: lib.ones(2).conj(), lambda lib, z: z.is_complex(),
     lambda lib, z: lib.is_complex(z.real), lambda lib, z: z.is_floating_point(), lambda lib, z: z.real.is_contiguous(),
-    lambda lib, z: z.real.stride(), lambda lib, z: z.imag.stride(),
+    lambda lib, z: z.real.stride(), lambda lib, z: z.imag.stride(), lambda lib, z: z.sgn(), lambda lib, z: lib.sgn(z),
+    lambda lib, z: lib.tensor([1j], requires_grad=True).real, lambda lib, z: lib.tensor([1j], requires_grad=True).imag,
+    lambda lib, z: lib.view_as_real(lib.tensor([1j], requires_grad=True)), lambda lib, z: lib.tensor([1j], requires_grad=True) * 2,
+    lambda lib, z: lib.complex(lib.ones(1, requires_grad=True), lib.ones(1)),
+    lambda lib, z: lib.polar(lib.ones(1, requires_grad=True), lib.ones(1)),
+    lambda lib, z: lib.tensor([1j], requires_grad=True).conj() * 1, lambda lib, z: lib.tensor([1j], requires_grad=True).angle(),
+    lambda lib, z: lib.tensor([1j], requires_grad=True).abs(),
 ], ids=lambda f: "")
 def test_parts(expr):
     both(lambda lib: expr(lib, lib.tensor(Z)))
@@ -240,6 +271,7 @@ def _leaves(lib, seed, dtype="complex128"):
     lambda lib, z, w: (z.real * w).imag.sum() + (w / z.imag).real.sum(),
     lambda lib, z, w: (z.T @ w.conj()).abs().pow(2).sum(),
     lambda lib, z, w: (z * lib.arange(3.0, dtype=lib.float64) + w).abs().sum(),
+    lambda lib, z, w: (z.sgn() * w).real.sum(),
 ], ids=lambda f: "")
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
 def test_complex_leaf_gradients_match_torch(loss, dtype):

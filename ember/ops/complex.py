@@ -31,6 +31,10 @@ def _as_view(out, base):
 # -- the parts of a complex tensor ------------------------------------------------------------
 
 class Real(Function):
+    @classmethod
+    def _node_name(cls):
+        return "SelectBackward0"   # PyTorch takes the part as a select of view_as_real
+
     def forward(self, a):
         self.dtype = _dt.from_numpy_dtype(a.dtype)
         return a.real
@@ -41,6 +45,10 @@ class Real(Function):
 
 
 class Imag(Function):
+    @classmethod
+    def _node_name(cls):
+        return "SelectBackward0"
+
     def forward(self, a):
         return a.imag
 
@@ -176,11 +184,11 @@ def polar(abs, angle, *, out=None):  # noqa: A002  (torch's argument names)
 
 
 def _sgn(z):
-    """z / |z| (0 at 0) for the backward formulas, recorded so that second derivatives work; the divisor
-    is 1 where z is 0 so that no NaN enters the graph."""
+    """z / |z| (0 at 0) with recorded ops, so that its gradient and second derivatives work; at 0 the
+    numerator is 0 and the divisor 1, so no NaN enters the graph."""
     from ember.ops.elementwise import where
     zero = z == 0
-    return z / where(zero, 1.0, z.abs())
+    return where(zero, 0.0, z) / where(zero, 1.0, z.abs())
 
 
 # -- conjugate and angle ------------------------------------------------------------------------

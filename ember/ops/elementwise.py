@@ -1305,7 +1305,12 @@ def sign(input, *, out=None):
     return _out(Sign.apply(input), out)
 
 
-sgn = sign
+def sgn(input, *, out=None):
+    """sign for real numbers; z / |z| (0 at 0) for complex ones."""
+    if input._data.dtype.kind == "c":
+        from ember.ops.complex import _sgn
+        return _out(_sgn(input), out)
+    return sign(input, out=out)
 
 
 class Clamp(Function):

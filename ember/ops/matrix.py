@@ -44,6 +44,9 @@ def _named(name, fields):
 # -- checks --------------------------------------------------------------------------------------
 
 def _check_float(a, fname):
+    if a.dtype.is_complex:
+        raise NotImplementedError(f"{fname}: ember supports complex matrices only in linalg.eig and "
+                                  f"linalg.eigvals (got {_dt.type_word(a.dtype)})")
     if not a.dtype.is_floating_point:
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got "
                            f"{_dt.type_word(a.dtype)}")
