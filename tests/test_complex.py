@@ -366,3 +366,17 @@ def test_second_derivatives_match_torch(loss):
         ((gz * gz.conj()).real.sum() + gw.abs().sum()).backward()
         out += [z.grad.resolve_conj(), w.grad.resolve_conj()]
     assert_same(got, want, rtol=1e-9, atol=1e-11, name="second derivative")
+
+
+def test_large_complex_matmul_through_the_threaded_route():
+    """Big products are split between ember's threads (ember/backend/threads.py): complex operands too."""
+    rng = np.random.default_rng(2)
+    a, b = ((rng.standard_normal((300, 260)) + 1j * rng.standard_normal((300, 260))).astype(np.complex64),
+            (rng.standard_normal((260, 280)) + 1j * rng.standard_normal((260, 280))).astype(np.complex64))
+    old = LIB.get_num_threads()
+    LIB.set_num_threads(2)
+    try:
+        got = LIB.tensor(a) @ LIB.tensor(b)
+    finally:
+        LIB.set_num_threads(old)
+    assert_same(got, torch.tensor(a) @ torch.tensor(b), rtol=1e-4, atol=1e-4)
