@@ -194,6 +194,9 @@ def test_real_and_imag_are_views():
         w = lib.view_as_real(z)
         w[0, 1, 1] = 9.0
         assert z[0, 1].item() == 3 + 9j
+        wt = lib.view_as_real(z.T)   # any layout is viewed, not copied
+        wt[2, 1, 0] = -5.0
+        assert z[1, 2].item() == -5 + 0.25j and wt.stride() == (2, 6, 1)
 
 
 @pytest.mark.parametrize("expr", [

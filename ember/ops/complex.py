@@ -79,8 +79,10 @@ _imag_property = property(imag, doc="The imaginary part of a complex tensor (a v
 
 class ViewAsReal(Function):
     def forward(self, a):
-        a = np.ascontiguousarray(a) if a.ndim and a.strides[-1] != a.itemsize else a
-        return a.view(a.real.dtype).reshape(a.shape + (2,)) if a.ndim else a.reshape(1).view(a.real.dtype)
+        # a view for any layout: the real parts with a trailing axis whose step reaches the imaginary part
+        re = a.real
+        return np.lib.stride_tricks.as_strided(re, a.shape + (2,), a.strides + (re.itemsize,),
+                                               writeable=a.flags.writeable)
 
     def backward(self, grad):
         return view_as_complex(grad.contiguous())
