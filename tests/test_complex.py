@@ -383,3 +383,57 @@ def test_large_complex_matmul_through_the_threaded_route():
     finally:
         LIB.set_num_threads(old)
     assert_same(got, torch.tensor(a) @ torch.tensor(b), rtol=1e-4, atol=1e-4)
+
+
+# the ops whose backward is linear in the gradient or conjugates its operands: complex leaves, real losses
+_A = np.random.default_rng(0).standard_normal((3, 4)) + 1j * np.random.default_rng(1).standard_normal((3, 4))
+_B = np.random.default_rng(2).standard_normal((4, 2)) + 1j * np.random.default_rng(3).standard_normal((4, 2))
+MORE_LOSSES = {
+    "cumsum": lambda lib, z, w: z.cumsum(1).abs().sum(), "var": lambda lib, z, w: z.var() + w.std(1).sum(),
+    "norm": lambda lib, z, w: z.norm() + lib.linalg.vector_norm(w), "dist": lambda lib, z, w: lib.dist(z, z * 2),
+    "einsum": lambda lib, z, w: lib.einsum("ij,jk->ik", z, w).abs().sum(),
+    "linear": lambda lib, z, w: lib.nn.functional.linear(z, w.T, w[0]).abs().sum(),
+    "vdot_dot": lambda lib, z, w: lib.vdot(z[0], w[:, 0]).abs() + lib.dot(z[1], w[:, 1]).real,
+    "mv_outer": lambda lib, z, w: lib.mv(z, w[:, 0]).abs().sum() + lib.outer(z[0], w[0]).imag.sum(),
+    "addmm_bmm": lambda lib, z, w: lib.addmm(z[:, :2], z, w).abs().sum() + lib.bmm(z[None], w[None]).real.sum(),
+    "batched_matmul": lambda lib, z, w: (z[None].expand(2, 3, 4) @ w).abs().sum(),
+    "indexing": lambda lib, z, w: z[[0, 2], 1:].abs().sum() + z.gather(1, lib.tensor([[0], [1], [3]])).real.sum()
+    + z.index_select(1, lib.tensor([0, 0, 2])).imag.sum() + z.take(lib.tensor([0, 5])).abs().sum(),
+    "masked_where": lambda lib, z, w: z.masked_fill(z.real > 0, 0).abs().sum() + lib.where(z.real > 0, z, z * 1j).imag.sum(),
+    "shape": lambda lib, z, w: (lib.cat([z, z * 2]).abs().sum() + lib.stack([z, z]).real.sum() + (z.flip(0) * z.roll(1, 1)).abs().sum()
+                                + z.reshape(4, 3).T.imag.sum() + z.repeat(2, 1).abs().sum() + z.split(2, 1)[1].abs().sum()),
+    "diagonal_tril": lambda lib, z, w: z[:, :3].diagonal().abs().sum() + z[:, :3].trace().abs() + z.tril().abs().sum(),
+    "pad_lerp": lambda lib, z, w: lib.nn.functional.pad(z, (1, 1)).abs().sum() + lib.lerp(z, z * 1j, 0.3).abs().sum(),
+    "scatter_setitem": lambda lib, z, w: lib.zeros(3, 5, dtype=z.dtype).scatter_add(1, lib.tensor([[0, 1, 2, 3]] * 3), z).abs().sum()
+    + _setitem(z).abs().sum(),
+    "sgn_rdiv": lambda lib, z, w: (z.sgn() * z).abs().sum() + (2j / z).abs().sum() + (1 - z).real.sum(),
+}
+
+
+def _setitem(z):
+    y = z.clone()
+    y[0] = z[1] * 2
+    return y
+
+
+@pytest.mark.parametrize("loss", MORE_LOSSES, ids=str)
+def test_more_complex_gradients_match_torch(loss):
+    got, want = [], []
+    for lib, out in ((LIB, got), (torch, want)):
+        z, w = lib.tensor(_A, requires_grad=True), lib.tensor(_B, requires_grad=True)
+        MORE_LOSSES[loss](lib, z, w).backward()
+        out += [None if t.grad is None else t.grad.resolve_conj() for t in (z, w)]
+    assert_same([g for g in got if g is not None], [g for g in want if g is not None], rtol=1e-9, atol=1e-11)
+    assert [g is None for g in got] == [g is None for g in want]
+
+
+def test_vdot_conjugates_its_first_argument():
+    both(lambda lib: lib.vdot(lib.tensor([1 + 2j, 3 - 1j]), lib.tensor([2 - 1j, 1j])))
+
+
+@pytest.mark.parametrize("op", [lambda z: z.prod(), lambda z: z.prod(1), lambda z: z.cumprod(0), lambda z: z.square()],
+                         ids=["prod", "prod_dim", "cumprod", "square"])
+def test_unported_backwards_refuse_complex(op):
+    z = LIB.tensor(Z, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="for complex inputs"):
+        op(z).abs().sum().backward()

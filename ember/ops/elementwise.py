@@ -373,9 +373,10 @@ def _sum_like(g, x):
 def _no_complex_gradient(name):
     """Ops whose backward is written for real numbers only: computing one on a complex tensor is fine, but a
     gradient through it would miss the conjugate, so ember refuses it rather than be wrong."""
-    raise NotImplementedError(f"ember does not implement the gradient of {name} for complex inputs (only +, -, *, "
-                              f"/, @, sum, mean, abs, angle, real, imag, conj and linalg.eig carry complex "
-                              f"gradients); compute it without grad, or on the real and imaginary parts")
+    raise NotImplementedError(f"ember does not implement the gradient of {name} for complex inputs (+, -, *, /, "
+                              f"@, linear, einsum, sum, mean, abs, angle, sgn, real, imag, conj, the shape and "
+                              f"indexing ops and linalg.eig carry complex gradients); compute it without grad, or "
+                              f"on the real and imaginary parts")
 
 
 class Pow(Function):

@@ -228,6 +228,9 @@ class Prod(Function):
     def backward(self, grad):
         (a,) = self.saved_tensors
         x = a._data
+        if x.dtype.kind == "c":
+            from ember.ops.elementwise import _no_complex_gradient
+            _no_complex_gradient("prod")
         if (x != 0).all():
             out = _expand_back(self.output, a.shape, self.dims, self.keepdim)
             return _expand_back(grad, a.shape, self.dims, self.keepdim) * out / a
@@ -533,6 +536,9 @@ class Cumprod(Function):
         out = self.output
         if grad.ndim == 0:
             return grad
+        if a._data.dtype.kind == "c":
+            from ember.ops.elementwise import _no_complex_gradient
+            _no_complex_gradient("cumprod")
         d = self.dim
         if (a._data == 0).any():
             return Tensor._make(_cumprod_grad_with_zeros(a._data, grad._data, d))
