@@ -224,6 +224,13 @@ def test_casting_to_real_warns():
     lambda lib: lib.tensor(Z) * 1e-5, lambda lib: lib.tensor(Z) / lib.tensor(Z),
     lambda lib: lib.arange(2000.0).reshape(2, 1000) * (1 - 0.5j), lambda lib: lib.tensor([[[1 + 1j]]]),
     lambda lib: lib.tensor(Z, requires_grad=True), lambda lib: lib.tensor([], dtype=lib.cfloat),
+    # with the graph node's name
+    lambda lib: lib.tensor(Z, requires_grad=True).real, lambda lib: lib.tensor(Z, requires_grad=True).imag,
+    lambda lib: lib.view_as_real(lib.tensor(Z, requires_grad=True)), lambda lib: lib.tensor(Z, requires_grad=True).conj(),
+    lambda lib: lib.tensor(Z, requires_grad=True).angle(), lambda lib: lib.tensor(Z, requires_grad=True).abs(),
+    lambda lib: lib.complex(lib.ones(2, requires_grad=True), lib.zeros(2)),
+    lambda lib: lib.polar(lib.ones(2, requires_grad=True), lib.zeros(2)),
+    lambda lib: lib.view_as_complex(lib.ones(2, 2, requires_grad=True)),
 ], ids=lambda f: "")
 def test_repr_matches_torch(make):
     assert repr(make(LIB)) == repr(make(torch))
