@@ -252,6 +252,8 @@ def test_repr_matches_torch(make):
     lambda lib, z: lib.complex(lib.ones(2, dtype=lib.long), lib.ones(2, dtype=lib.long)),
     lambda lib, z: lib.complex(lib.ones(2, 3), lib.ones(4)),
     lambda lib, z: lib.polar(lib.ones(2), lib.ones(2, dtype=lib.float64)),
+    lambda lib, z: lib.complex(1.0, lib.ones(1)), lambda lib, z: lib.complex(lib.ones(1), 2),
+    lambda lib, z: lib.polar(1.0, lib.ones(1)),
     lambda lib, z: z @ lib.ones(3, 2),
 ], ids=lambda f: "")
 def test_errors_match_torch(bad):

@@ -36,7 +36,6 @@ class Real(Function):
         return "SelectBackward0"   # PyTorch takes the part as a select of view_as_real
 
     def forward(self, a):
-        self.dtype = _dt.from_numpy_dtype(a.dtype)
         return a.real
 
     def backward(self, grad):
@@ -122,10 +121,11 @@ def view_as_complex(input):
 
 # -- building complex tensors -----------------------------------------------------------------
 
-def _check_parts(real, imag, first="real"):
-    if not isinstance(real, Tensor) or not isinstance(imag, Tensor):
-        raise TypeError(f"complex(): argument '{first}' and its partner must be Tensor, not "
-                        f"{type(real if not isinstance(real, Tensor) else imag).__name__}")
+def _check_parts(real, imag, fname="complex", names=("real", "imag")):
+    for position, (name, part) in enumerate(zip(names, (real, imag)), 1):
+        if not isinstance(part, Tensor):
+            raise TypeError(f"{fname}(): argument '{name}' (position {position}) must be Tensor, not "
+                            f"{type(part).__name__}")
     if real.dtype not in (_dt.float32, _dt.float64) or imag.dtype not in (_dt.float32, _dt.float64):
         raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got {_word(real)} and "
                            f"{_word(imag)}")
@@ -177,7 +177,7 @@ class Polar(Function):
 
 def polar(abs, angle, *, out=None):  # noqa: A002  (torch's argument names)
     """abs * (cos(angle) + i sin(angle))."""
-    _check_parts(abs, angle, "abs")
+    _check_parts(abs, angle, "polar", ("abs", "angle"))
     try:
         return Polar.apply(abs, angle)
     except ValueError:
