@@ -41,6 +41,8 @@ half = _dtypes.float16
 long = _dtypes.int64
 int = _dtypes.int32  # noqa: A001
 short = _dtypes.int16
+complex64 = cfloat = _dtypes.complex64
+complex128 = cdouble = _dtypes.complex128
 
 from ember.tensor import _legacy_type  # noqa: E402
 FloatTensor = _legacy_type("FloatTensor", float32)
@@ -173,6 +175,7 @@ __all__ = [
     "set_num_threads", "get_num_threads", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "set_printoptions",
     "save", "load", "pi", "e", "inf", "nan", "set_default_tensor_type", "linalg", "testing", "distributed",
+    "complex64", "complex128", "cfloat", "cdouble",
 ] + list(_registry.exported())
 
 

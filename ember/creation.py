@@ -44,6 +44,8 @@ def _inferred_dtype(data):
         return _dt.bool_
     if isinstance(data, int):
         return _dt.int64
+    if isinstance(data, complex):
+        return _dt.get_default_complex_dtype()
     return _dt.get_default_dtype()
 
 
@@ -57,7 +59,7 @@ def to_array(data, dtype=None):
         return np.array(data, dtype=np_dtype, copy=True)
     if isinstance(data, np.generic):  # before the Python types: np.float64 subclasses float
         return np.array(data, dtype=np_dtype)
-    if isinstance(data, (bool, int, float)):
+    if isinstance(data, (bool, int, float, complex)):
         return np.array(data, dtype=np_dtype or _inferred_dtype(data).np)
     if isinstance(data, (list, tuple)):
         try:
@@ -69,6 +71,8 @@ def to_array(data, dtype=None):
         if np_dtype is None:
             if arr.dtype.kind == "f" and arr.dtype != np.float32 and _holds_python_floats(data):
                 arr = arr.astype(_dt.get_default_dtype().np)
+            elif arr.dtype.kind == "c" and _holds_python_floats(data):   # Python complex numbers
+                arr = arr.astype(_dt.get_default_complex_dtype().np)
             elif arr.dtype.kind in "iu" and arr.dtype != np.int64 and not _holds_arrays(data):
                 arr = arr.astype(np.int64)
             elif arr.size == 0 and arr.dtype == np.float64:
@@ -178,6 +182,8 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
         d = _dt.get_default_dtype() if is_float else _dt.int64
     else:
         d = _dt.to_dtype(dtype)
+    if d.is_complex:
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{d.word}'")
     n = math.ceil((end - start) / step)
     if d.is_floating_point:
         # computed in double and rounded once, as PyTorch does, so 0.1-steps land where torch's do
@@ -210,7 +216,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, ou
         i = np.arange(steps, dtype=np.float64)
         half = steps // 2
         data = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
-    if not d.is_floating_point:
+    if d._kind < 2:   # integers truncate; floating and complex dtypes keep the fractions
         data = np.trunc(data)
     return _finish(data.astype(d.np), requires_grad, device)
 

@@ -70,8 +70,17 @@ def set_rng_state(state):
     default_generator.set_state(state)
 
 
+def _complex_from_pairs(draw, shape, np_dtype, scale=1.0):
+    """A complex sample as PyTorch draws one: real and imaginary parts drawn as a trailing pair of reals."""
+    real = np.dtype(np_dtype).type(0).real.dtype
+    pairs = draw(tuple(shape) + (2,), real)
+    return (pairs * real.type(scale) if scale != 1.0 else pairs).view(np_dtype)[..., 0]
+
+
 def uniform_array(shape, low, high, np_dtype, generator=None):
     """Uniform samples in [low, high), drawn in float64 and rounded to the target dtype."""
+    if np.dtype(np_dtype).kind == "c":   # each part uniform in [low, high)
+        return _complex_from_pairs(lambda s, d: uniform_array(s, low, high, d, generator), shape, np_dtype)
     g = default_generator_or(generator)
     if np.dtype(np_dtype) == np.float32:
         out = g.random(shape, dtype=np.float32)
@@ -83,6 +92,9 @@ def uniform_array(shape, low, high, np_dtype, generator=None):
 
 
 def normal_array(shape, mean, std, np_dtype, generator=None):
+    if np.dtype(np_dtype).kind == "c":   # variance 1 in total: each part N(0, 1/2), as torch.randn(dtype=cfloat)
+        return _complex_from_pairs(lambda s, d: normal_array(s, 0.0, 1.0, d, generator), shape, np_dtype,
+                                   std * 0.5 ** 0.5) + mean
     g = default_generator_or(generator)
     if np.dtype(np_dtype) == np.float32:
         out = g.standard_normal(shape, dtype=np.float32)

@@ -101,14 +101,13 @@ _STORAGE_BY_DTYPE = {d.name: d.word + "Storage" for d in _dt.ALL}
 _STORAGE_BY_DTYPE["bfloat16"] = "BFloat16Storage"     # its arrays need the optional ml_dtypes package
 # storages PyTorch can write but ember has no dtype for (storage class -> torch dtype)
 _UNSUPPORTED_STORAGES = {
-    "ComplexFloatStorage": "torch.complex64",
-    "ComplexDoubleStorage": "torch.complex128", "QInt8Storage": "torch.qint8", "QUInt8Storage": "torch.quint8",
+    "QInt8Storage": "torch.qint8", "QUInt8Storage": "torch.quint8",
     "QInt32Storage": "torch.qint32", "QUInt4x2Storage": "torch.quint4x2", "QUInt2x4Storage": "torch.quint2x4",
 }
 # torch dtype globals ember understands (torch pickles a dtype as the global torch.<name>)
 _DTYPE_GLOBALS = {**{d.name: d for d in _dt.ALL}, **_dt.ALIASES}
 _UNSUPPORTED_DTYPE_GLOBALS = frozenset({
-    "bfloat16", "complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf", "uint16", "uint32",
+    "bfloat16", "complex32", "chalf", "uint16", "uint32",
     "uint64", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu",
     "float4_e2m1fn_x2", "qint8", "quint8", "qint32", "quint4x2", "quint2x4", "bits8", "bits16",
     "bits1x8", "bits2x4", "bits4x2", "int1", "int2", "int3", "int4", "int5", "int6", "int7", "uint1",
@@ -659,16 +658,31 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):
-    # backward_hooks (always an empty OrderedDict since PyTorch stopped saving hooks) and metadata
-    # (conj/neg bits, meaningless without complex dtypes) are not kept
-    return _set_requires_grad(_tensor_on(storage, storage_offset, size, stride), requires_grad)
+    # backward_hooks: always an empty OrderedDict since PyTorch stopped saving hooks
+    t = _with_metadata(_tensor_on(storage, storage_offset, size, stride), metadata)
+    return _set_requires_grad(t, requires_grad)
 
 
 def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype,
                        metadata=None):
     if not isinstance(dtype, _dt.dtype):
         raise _load_error(f"invalid dtype in checkpoint: {dtype!r}")
-    return _set_requires_grad(_tensor_on(storage, storage_offset, size, stride, dtype), requires_grad)
+    t = _with_metadata(_tensor_on(storage, storage_offset, size, stride, dtype), metadata)
+    return _set_requires_grad(t, requires_grad)
+
+
+def _with_metadata(t, metadata):
+    """PyTorch saves a lazily conjugated (x.conj()) or negated (x.conj().imag) view as its storage plus a
+    'conj' / 'neg' bit; ember has no such bits, so it applies them (the tensor then owns its values)."""
+    if not metadata:
+        return t
+    if not isinstance(metadata, dict):
+        raise _load_error(f"invalid tensor metadata in checkpoint: {metadata!r}")
+    if metadata.get("conj") is True:
+        t._data = np.conj(t._data)
+    if metadata.get("neg") is True:
+        t._data = np.negative(t._data)
+    return t
 
 
 def _set_state(obj, state, trusted):
@@ -895,7 +909,7 @@ def _safe_global(module, name):
             return _DTYPE_GLOBALS[name]
         if name in _UNSUPPORTED_DTYPE_GLOBALS:
             raise _load_error(f"ember.load: the checkpoint uses dtype torch.{name}, which ember does not support "
-                              "(ember has float16/32/64, int8/16/32/64, uint8 and bool)")
+                              "(ember has float16/32/64, complex64/128, int8/16/32/64, uint8 and bool)")
     return None
 
 
@@ -1034,7 +1048,7 @@ class _Context:
         if stype.dtype is None:
             raise _load_error(
                 f"ember.load: {self.name} holds a tensor of dtype {_UNSUPPORTED_STORAGES[stype.name]} "
-                f"(torch.{stype.name}), which ember does not support; ember has float16/32/64, "
+                f"(torch.{stype.name}), which ember does not support; ember has float16/32/64, complex64/128, "
                 "int8/16/32/64, uint8 and bool. Convert it in PyTorch first (e.g. t.float()).")
         if not isinstance(key, str):
             raise _load_error(f"invalid storage key in checkpoint {self.name}: {key!r}")

@@ -116,7 +116,7 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
                                "computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
-        if flag and self._data.dtype.kind != "f":
+        if flag and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                                f"(got {self.dtype})")
         self._requires_grad = flag
@@ -161,10 +161,10 @@ class Tensor:
         return self._data.tolist()
 
     def __float__(self):
-        return float(self.item())
+        return float(_real_scalar(self, "double"))
 
     def __int__(self):
-        return int(self.item())
+        return int(_real_scalar(self, "int64_t"))
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -253,6 +253,12 @@ class Tensor:
 
     def bfloat16(self):
         return self.to(_dt.bfloat16)
+
+    def cfloat(self):
+        return self.to(_dt.complex64)
+
+    def cdouble(self):
+        return self.to(_dt.complex128)
 
     # -- sharing with other processes (ember.multiprocessing) --------------------------------
     def share_memory_(self):
@@ -590,6 +596,16 @@ def _write(t, array):
         raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
                            f"{list(np.shape(array))}")
     t._version[0] += 1
+
+
+def _real_scalar(t, c_type):
+    """The one element as a real number: a complex one must have no imaginary part (PyTorch's check)."""
+    value = t.item()
+    if isinstance(value, complex):
+        if value.imag:
+            raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+        return value.real
+    return value
 
 
 def _rebuild_tensor(data, requires_grad):

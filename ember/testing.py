@@ -15,7 +15,7 @@ __all__ = ["assert_close", "make_tensor"]
 
 # dtype name -> (rtol, atol), as torch.testing's defaults
 _TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
-               "float64": (1e-7, 1e-7)}
+               "float64": (1e-7, 1e-7), "complex64": (1.3e-6, 1e-5), "complex128": (1e-7, 1e-7)}
 
 
 class _Mismatch(Exception):
@@ -50,11 +50,12 @@ def _compare_scalars(actual, expected, rtol, atol, equal_nan, check_dtype):
     both_int = all(isinstance(v, (int, np.integer, bool, np.bool_)) for v in (actual, expected))
     if rtol is None:
         rtol, atol = (0.0, 0.0) if both_int else (1e-7, 1e-7)
-    a, e = float(actual), float(expected)
+    number = complex if isinstance(actual, complex) or isinstance(expected, complex) else float
+    a, e = number(actual), number(expected)
     if both_int:
         ok = int(actual) == int(expected)
-    elif math.isnan(a) or math.isnan(e):
-        ok = equal_nan and math.isnan(a) and math.isnan(e)
+    elif a != a or e != e:   # NaN (in either part of a complex number)
+        ok = equal_nan and a != a and e != e
     else:
         ok = a == e or abs(a - e) <= atol + rtol * abs(e)
     if ok:
@@ -93,7 +94,7 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_dtype):
         a, e, common = a.astype(np.int64), e.astype(np.int64), np.dtype(np.int64)
     a, e = a.astype(common, copy=False), e.astype(common, copy=False)
     with np.errstate(invalid="ignore", over="ignore"):
-        if common.kind == "f":
+        if common.kind in "fc":
             close = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan) | (a == e)
         else:
             close = np.abs(a.astype(np.float64) - e) <= atol + rtol * np.abs(e.astype(np.float64))
@@ -101,7 +102,7 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_dtype):
         return
     total, bad = close.size, int((~close).sum())
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        if common.kind == "f":
+        if common.kind in "fc":
             diff = np.abs(a - e)
             if equal_nan:
                 diff = np.where(np.isnan(a) & np.isnan(e), 0, diff)

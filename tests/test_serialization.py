@@ -406,7 +406,7 @@ def test_cuda_location_maps_to_cpu():
     assert seen == ["cuda:0"]
 
 
-@pytest.mark.parametrize("dtype", [torch.complex64])   # (bfloat16 loads: tests/api/test_bfloat16.py)
+@pytest.mark.parametrize("dtype", [torch.complex32, torch.uint16])   # (bfloat16 and complex64/128 load)
 def test_unsupported_torch_dtypes_fail_clearly(dtype):
     with pytest.raises(RuntimeError, match=str(dtype).replace("torch.", "")) as info:
         ember_load_torch({"x": torch.zeros(2, dtype=dtype)})

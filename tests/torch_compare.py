@@ -47,6 +47,8 @@ DEFAULT_TOL = {
     "bfloat16": (1e-2, 1e-2),
     "float32": (1e-5, 1e-6),
     "float64": (1e-10, 1e-12),
+    "complex64": (1e-5, 1e-6),
+    "complex128": (1e-10, 1e-12),
 }
 
 
@@ -120,6 +122,9 @@ def compare_arrays(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: 
         raise AssertionError(f"{what}: shape {actual.shape} (under test) != {expected.shape} (torch)")
     if actual.size == 0:
         return
+    if expected.dtype.kind == "c" or actual.dtype.kind == "c":   # complex: real and imaginary parts side by side
+        actual, expected = (np.stack([x.real, np.imag(x)], -1) for x in (actual, expected))
+        what += " (last index: 0 real, 1 imaginary part)"
     if expected.dtype.kind in "biu" and actual.dtype.kind in "biu":
         bad = actual != expected
         if bad.any():

@@ -19,7 +19,7 @@ _new = object.__new__
 _wrap = Tensor._make  # a backend array (or NumPy scalar) as a Tensor with no history
 
 _PY_SCALARS = (bool, int, float)
-_KIND = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2}  # PyTorch's promotion categories by NumPy kind ("V": bfloat16)
+_KIND = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}  # PyTorch's promotion categories by NumPy kind ("V": bfloat16)
 
 
 class _Numbers(dict):
@@ -85,7 +85,7 @@ def _operands(a, b, wrap=True):
 
 
 def _scalar_value(s):
-    if type(s) in _PY_SCALARS:
+    if type(s) in _PY_SCALARS or type(s) is complex:
         return s
     if isinstance(s, np.generic):
         return s.item()
@@ -114,6 +114,9 @@ def _with_scalar(t, s):
     elif ts is int:
         if kind < 1:
             return cast(t, _dt.int64)
+    elif ts is complex:
+        if kind < 3:   # float64 tensor * 1j -> complex128; float32 or integer -> the default complex dtype
+            return cast(t, t.dtype.to_complex() if kind == 2 else _dt.get_default_complex_dtype())
     elif isinstance(s, np.generic):
         return _with_scalar(t, s.item())
     return t
@@ -127,7 +130,7 @@ def as_operand(x):
     if isinstance(x, (list, tuple)):
         from ember.creation import tensor
         return tensor(x)
-    if type(x) in _PY_SCALARS or isinstance(x, np.generic):
+    if type(x) in _PY_SCALARS or type(x) is complex or isinstance(x, np.generic):
         from ember.creation import tensor
         return tensor(x)
     raise TypeError(f"unsupported operand type for a tensor op: '{type(x).__name__}'")
@@ -137,7 +140,7 @@ def _float_operands(a, b):
     """True division and friends: integer inputs compute in the default float dtype."""
     a, b = _operands(a, b, wrap=False)
     t = a if isinstance(a, Tensor) else b
-    if t._data.dtype.kind != "f":
+    if t._data.dtype.kind not in "fc":
         f = _dt.get_default_dtype()
         a = cast(a, f) if isinstance(a, Tensor) else a
         b = cast(b, f) if isinstance(b, Tensor) else b
@@ -215,10 +218,25 @@ def expand(t, shape):
 class ToCopy(Function):
     def forward(self, a, dtype):
         self.src = _dt.from_numpy_dtype(a.dtype)
+        if a.dtype.kind == "c" and dtype._kind < 3:
+            _warn_complex_to_real()
+            a = a.real
         return a.astype(dtype.np)
 
     def backward(self, grad):
-        return cast(grad, self.src) if self.src.is_floating_point else None
+        if self.src.is_complex:
+            return cast(grad, self.src)
+        if not self.src.is_floating_point:
+            return None
+        if grad.dtype.is_complex:   # a real tensor made complex: its gradient is the real part (handle_r_to_c)
+            from ember.ops.complex import real
+            grad = real(grad)
+        return cast(grad, self.src)
+
+
+def _warn_complex_to_real():
+    import warnings
+    warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=4)
 
 
 def cast(t, dtype):
@@ -307,9 +325,19 @@ class Mul(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if grad._data.dtype.kind == "c":   # holomorphic: the gradient goes back through conj(f'(z))
+            a, b = _conj(a), _conj(b)
         ga = sum_to(grad * b, np.shape(a._data if isinstance(a, Tensor) else a)) if self.next[0] is not None else None
         gb = sum_to(grad * a, np.shape(b._data if isinstance(b, Tensor) else b)) if self.next[1] is not None else None
         return ga, gb
+
+
+def _conj(x):
+    """The complex conjugate of an operand (a Tensor, recorded, or a number) inside a backward formula."""
+    if isinstance(x, Tensor):
+        from ember.ops.complex import conj
+        return conj(x)
+    return x.conjugate()
 
 
 class Div(Function):
@@ -324,6 +352,8 @@ class Div(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if grad._data.dtype.kind == "c":
+            a, b = _conj(a), _conj(b)
         ga = _sum_like(grad / b, a) if self.next[0] is not None else None
         gb = _sum_like(-grad * a / (b * b), b) if self.next[1] is not None else None
         return ga, gb
@@ -338,6 +368,15 @@ def _sum_like(g, x):
     shape = x._data.shape if isinstance(x, Tensor) else ()
     return g if g._data.shape == shape else SumTo.apply(g, shape=shape)
 
+
+
+def _no_complex_gradient(name):
+    """Ops whose backward is written for real numbers only: computing one on a complex tensor is fine, but a
+    gradient through it would miss the conjugate, so ember refuses it rather than be wrong."""
+    raise NotImplementedError(f"ember does not implement the gradient of {name} for complex inputs (+, -, *, /, "
+                              f"@, linear, einsum, sum, mean, abs, angle, sgn, real, imag, conj, the shape and "
+                              f"indexing ops and linalg.eig carry complex gradients); compute it without grad, or "
+                              f"on the real and imaginary parts")
 
 
 class Pow(Function):
@@ -364,6 +403,8 @@ class Pow(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if grad._data.dtype.kind == "c":
+            _no_complex_gradient("pow")
         ga = gb = None
         if self.next[0] is not None:
             if self.variant != 0:
@@ -428,6 +469,9 @@ class Abs(Function):
 
     def backward(self, grad):
         (a,) = self.saved_tensors
+        if a._data.dtype.kind == "c":   # |z| moves along z / |z|: the gradient is grad * sgn(z) (0 at 0)
+            from ember.ops.complex import _sgn
+            return grad * _sgn(a)
         return grad * sign(a)
 
 
@@ -682,12 +726,14 @@ def square(input):
 
 def maximum(input, other, *, out=None):
     a, b = _operands(input, other)
+    _refuse_complex(a, "maximum not implemented for complex tensors.", RuntimeError)
     r = _apply_binary(Maximum, a, b)
     return r if out is None else _out(r, out)
 
 
 def minimum(input, other, *, out=None):
     a, b = _operands(input, other)
+    _refuse_complex(a, "minimum not implemented for complex tensors.", RuntimeError)
     r = _apply_binary(Minimum, a, b)
     return r if out is None else _out(r, out)
 
@@ -1187,6 +1233,8 @@ class Frac(Function):
 def _unary(cls, float_only=True):
     def op(input, *, out=None):
         t = _float_input(input) if float_only else input
+        if t._requires_grad and t._data.dtype.kind == "c" and _GradState.enabled:
+            _no_complex_gradient(op.__name__)
         return _out(cls.apply(t), out)
     op.__name__ = cls.__name__.lower()
     return op
@@ -1215,9 +1263,15 @@ cosh = _unary(Cosh)
 frac = _unary(Frac)
 
 
+def _refuse_complex(t, message, error=NotImplementedError):
+    if t._data.dtype.kind == "c":
+        raise error(message)
+
+
 def relu(input, inplace=False):
     if inplace:
         return input._inplace(relu)
+    _refuse_complex(input, "clamp is not supported for complex types")
     if input.dtype is _dt.bool_:
         raise RuntimeError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
     return Relu.apply(input)
@@ -1245,12 +1299,19 @@ def round(input, *, decimals=0, out=None):
 
 
 def sign(input, *, out=None):
+    _refuse_complex(input, "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+                           "torch.sgn instead.")
     if input.dtype is _dt.bool_:
         return clone(input)
     return _out(Sign.apply(input), out)
 
 
-sgn = sign
+def sgn(input, *, out=None):
+    """sign for real numbers; z / |z| (0 at 0) for complex ones."""
+    if input._data.dtype.kind == "c":
+        from ember.ops.complex import _sgn
+        return _out(_sgn(input), out)
+    return sign(input, out=out)
 
 
 class Clamp(Function):
@@ -1313,6 +1374,7 @@ class ClampTensor(Function):
 def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    _refuse_complex(input, "clamp is not supported for complex types")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         lo = cast(min, input.dtype) if isinstance(min, Tensor) else min
         hi = cast(max, input.dtype) if isinstance(max, Tensor) else max
@@ -1387,12 +1449,26 @@ def _elementwise_no_grad(npfn):
     return op
 
 
+def _ordering(npfn, name):
+    """<, <=, >, >=: complex numbers have no order, and PyTorch's kernels say so."""
+    compare = _elementwise_no_grad(npfn)
+
+    def op(input, other, *, out=None):
+        for t in (input, other):
+            if isinstance(t, Tensor) and t._data.dtype.kind == "c" or type(t) is complex:
+                word = t.dtype.word if isinstance(t, Tensor) else _dt.get_default_complex_dtype().word
+                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{word}\'')
+        return compare(input, other, out=out)
+    op.__name__ = npfn.__name__
+    return op
+
+
 eq = _elementwise_no_grad(np.equal)
 ne = not_equal = _elementwise_no_grad(np.not_equal)
-lt = less = _elementwise_no_grad(np.less)
-le = less_equal = _elementwise_no_grad(np.less_equal)
-gt = greater = _elementwise_no_grad(np.greater)
-ge = greater_equal = _elementwise_no_grad(np.greater_equal)
+lt = less = _ordering(np.less, "lt")
+le = less_equal = _ordering(np.less_equal, "le")
+gt = greater = _ordering(np.greater, "gt")
+ge = greater_equal = _ordering(np.greater_equal, "ge")
 logical_and = _elementwise_no_grad(np.logical_and)
 logical_or = _elementwise_no_grad(np.logical_or)
 logical_xor = _elementwise_no_grad(np.logical_xor)

@@ -30,6 +30,9 @@ class MatMul(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if grad._data.dtype.kind == "c":   # complex: the products' gradients take the conjugate operands
+            from ember.ops.complex import conj
+            a, b = conj(a), conj(b)
         if a.ndim == 1 and b.ndim == 1:
             return (grad * b if self.next[0] is not None else None,
                     grad * a if self.next[1] is not None else None)
@@ -193,7 +196,10 @@ def dot(input, other, *, out=None):
     return matmul(input, other, out=out)
 
 
-vdot = dot
+def vdot(input, other, *, out=None):
+    """dot with the first vector conjugated (the same as dot for real vectors)."""
+    from ember.ops.complex import conj
+    return dot(conj(input), other, out=out)
 
 
 def inner(input, other, *, out=None):
@@ -261,7 +267,11 @@ class Einsum(Function):
             others = [(s, t) for j, (s, t) in enumerate(zip(self.specs, operands)) if j != i]
             seen = set(self.out_spec).union(*[set(s) for s, _ in others])
             kept = "".join(c for c in spec if c in seen)  # letters summed in this operand alone broadcast back
-            g = einsum(",".join([self.out_spec] + [s for s, _ in others]) + "->" + kept, grad, *[t for _, t in others])
+            tensors = [t for _, t in others]
+            if grad._data.dtype.kind == "c":   # complex: the other operands enter conjugated
+                from ember.ops.complex import conj
+                tensors = [conj(t) for t in tensors]
+            g = einsum(",".join([self.out_spec] + [s for s, _ in others]) + "->" + kept, grad, *tensors)
             if kept != spec:
                 shape = self.shapes[i]
                 g = g.reshape(tuple(shape[k] if c in seen else 1 for k, c in enumerate(spec))).expand(shape)
@@ -364,7 +374,11 @@ class Linear(Function):
 
     def backward(self, grad):
         x, w = self.saved_tensors
-        if not _GradState.enabled and grad._data.dtype == w._data.dtype:
+        complex_grad = grad._data.dtype.kind == "c"
+        if complex_grad:   # complex: the products' gradients take the conjugate operands
+            from ember.ops.complex import conj
+            x, w = conj(x), conj(w)
+        elif not _GradState.enabled and grad._data.dtype == w._data.dtype:
             return self._backward_arrays(grad._data, x._data, w._data)
         # create_graph: the gradients are built from recorded ops, so they can be differentiated again
         gx = gw = gb = None

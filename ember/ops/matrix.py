@@ -7,6 +7,10 @@ op whose result packs the outputs into one flat array; the outputs are views of 
 any of them reaches the op as one packed gradient (zeros where an output was not used), from which its
 backward reads the parts. Formulas are PyTorch's (FunctionsManual.cpp) for real inputs; like PyTorch's,
 the eigenvector and singular-vector gradients assume distinct eigenvalues / singular values.
+
+eig (a general square matrix) has complex results for any input, and its backward works in PyTorch's
+complex convention (ember/ops/complex.py); it is the one op here that takes complex input (with solve's
+backward, which eig's calls). The others refuse complex matrices (`_check_float`).
 """
 import numpy as np
 
@@ -40,6 +44,9 @@ def _named(name, fields):
 # -- checks --------------------------------------------------------------------------------------
 
 def _check_float(a, fname):
+    if a.dtype.is_complex:
+        raise NotImplementedError(f"{fname}: ember supports complex matrices only in linalg.eig and "
+                                  f"linalg.eigvals (got {_dt.type_word(a.dtype)})")
     if not a.dtype.is_floating_point:
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got "
                            f"{_dt.type_word(a.dtype)}")
@@ -66,6 +73,12 @@ def _check(a, fname, square=True):
 
 def _mT(t):
     return t.transpose(-2, -1)
+
+
+def _mH(t):
+    """The conjugate transpose (the transpose of a real matrix)."""
+    from ember.ops.complex import conj
+    return conj(_mT(t))
 
 
 def _mm(a, b):
@@ -185,8 +198,8 @@ class Solve(Function):
     def backward(self, grad):
         (a,) = self.saved_tensors
         x = self.output
-        gb = solve(_mT(a), grad)
-        ga = -_mm(gb, _mT(x)) if self.next[0] is not None else None
+        gb = _solve(_mH(a), grad)
+        ga = -_mm(gb, _mH(x)) if self.next[0] is not None else None
         return (None if ga is None else _sum_to(ga, a.shape),
                 None if self.next[1] is None else _sum_to(gb, self.b_shape))
 
@@ -203,13 +216,19 @@ def solve(A, B, *, left=True):
     if b.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
                            f"({A.shape[-2]}x{A.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
+    out = _solve(A, b)
+    return out.squeeze(-1) if vector else out
+
+
+def _solve(A, b):
+    """A X = b for matrices b (real or complex: the backward formulas call it too), broadcast batches."""
     batch = np.broadcast_shapes(tuple(A.shape[:-2]), tuple(b.shape[:-2]))
     b_full = b.expand(*batch, *b.shape[-2:]) if tuple(b.shape[:-2]) != batch else b
     a_full = A.expand(*batch, *A.shape[-2:]) if tuple(A.shape[:-2]) != batch else A
     out = Solve.apply(a_full, b_full)
     if out.grad_fn is not None:
         out.grad_fn.b_shape = tuple(b_full.shape)
-    return out.squeeze(-1) if vector else out
+    return out
 
 
 # -- cholesky -------------------------------------------------------------------------------------
@@ -291,16 +310,98 @@ def eigvalsh(A, UPLO="L"):
     return eigh(A, UPLO)[0]
 
 
+# -- eig ------------------------------------------------------------------------------------------
+
+_EIG = _named("linalg_eig", ("eigenvalues", "eigenvectors"))
+
+
+def _check_eig(A, fname):
+    _check_square(A, fname)
+    if A.dtype._kind < 2:
+        raise RuntimeError(f"Unknown Complex ScalarType for {_dt.type_word(A.dtype)}")
+
+
+def _check_finite(A):
+    if not np.isfinite(A._data).all():
+        raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
+
+
+class Eig(Function):
+    """Packed (eigenvalues (..., n), eigenvectors (..., n, n)), complex for a real input too. LAPACK's geev
+    (NumPy's and PyTorch's) scales each eigenvector to norm 1 with its largest component real."""
+    save_output = True
+
+    @classmethod
+    def _node_name(cls):
+        return "LinalgEigBackward0"
+
+    def forward(self, a):
+        self.real_input = a.dtype.kind != "c"
+        cdtype = _dt.from_numpy_dtype(a.dtype).to_complex().np
+        w, v = np.linalg.eig(a)
+        self.shapes = (w.shape, v.shape)
+        return _pack((w, v), cdtype)
+
+    def backward(self, grad):
+        w, v = _unpack(self.output, self.shapes)
+        gw, gv = _unpack(grad, self.shapes)
+        ga = _eig_backward(gw, gv, w, v)
+        if self.real_input:   # a real A gets the real part (PyTorch's handle_r_to_c)
+            from ember.ops.complex import real
+            ga = real(ga)
+        return ga
+
+
+def _eig_backward(gw, gv, w, v):
+    """PyTorch's linalg_eig_backward for A = V diag(w) V^-1 (gradients in PyTorch's complex convention):
+    gA = V^-H (diag(gw) + (V^H gV - V^H V Re(diag(V^H gV))) / conj(w_j - w_i)) V^H, off-diagonal for the
+    second term. The eigenvectors are defined up to a phase each (V -> V e^{i phi}); a loss that depends on
+    the phase has Im(diag(V^H gV)) != 0 and no gradient. Written with recorded ops: second derivatives work."""
+    from ember.ops.complex import conj, real
+    from ember.ops.elementwise import where
+    from ember.ops.shape import diagonal
+    vh = _mH(v)
+    vhgv = _mm(vh, gv)
+    diag = diagonal(vhgv, 0, -2, -1)
+    if not np.allclose(diag._data.imag, 0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError("linalg_eig_backward: The eigenvectors in the complex case are specified up to "
+                           "multiplication by e^{i phi}. The specified loss function depends on this quantity, so "
+                           "it is ill-defined.")
+    # project onto the tangent space of unit-norm columns, then divide by the eigenvalue gaps
+    vhgv = vhgv - _mm(vh, v * real(diag).unsqueeze(-2))
+    eye = Tensor._make(np.eye(w.shape[-1], dtype=np.bool_))
+    wc = conj(w)
+    gaps = where(eye, 1.0, wc.unsqueeze(-2) - wc.unsqueeze(-1))
+    inner = where(eye, 0.0, vhgv / gaps) + _diag_embed(gw)
+    return _solve(vh, _mm(inner, vh))
+
+
 def eig(A):
-    _check(A, "linalg.eig")
-    raise NotImplementedError("linalg.eig returns complex eigenvalues and eigenvectors, and ember has no complex "
-                              "dtypes; for symmetric matrices use ember.linalg.eigh")
+    """Eigenvalues and eigenvectors of a general square matrix, complex (named tuple linalg_eig)."""
+    _check_eig(A, "linalg.eig")
+    _check_finite(A)
+    packed = Eig.apply(A)
+    n = A.shape[-1]
+    w, v = _unpack(packed, (tuple(A.shape[:-1]), tuple(A.shape[:-2]) + (n, n)))
+    return _EIG(w, v)
 
 
 def eigvals(A):
-    _check(A, "linalg.eigvals")
-    raise NotImplementedError("linalg.eigvals returns complex eigenvalues, and ember has no complex dtypes; for "
-                              "symmetric matrices use ember.linalg.eigvalsh")
+    _check_eig(A, "linalg.eigvals")
+    from ember.autograd.grad_mode import _GradState
+    if A.requires_grad and _GradState.enabled:
+        return eig(A)[0]
+    # without the eigenvectors PyTorch does not check for inf/NaN: LAPACK's answer for such a matrix is
+    # undefined (NaNs in PyTorch's build), so its eigenvalues are NaN here
+    a = A._data
+    cdtype = A.dtype.to_complex().np
+    finite = np.isfinite(a).all(axis=(-2, -1))
+    w = np.full(a.shape[:-1], np.nan * (1 + 1j), cdtype)
+    if finite.all():
+        w[...] = np.linalg.eigvals(a)
+    elif finite.any():
+        w[finite] = np.linalg.eigvals(a[finite])
+    return Tensor._make(w)
 
 
 # -- svd ------------------------------------------------------------------------------------------

@@ -228,6 +228,9 @@ class Prod(Function):
     def backward(self, grad):
         (a,) = self.saved_tensors
         x = a._data
+        if x.dtype.kind == "c":
+            from ember.ops.elementwise import _no_complex_gradient
+            _no_complex_gradient("prod")
         if (x != 0).all():
             out = _expand_back(self.output, a.shape, self.dims, self.keepdim)
             return _expand_back(grad, a.shape, self.dims, self.keepdim) * out / a
@@ -307,6 +310,10 @@ def _max_min(input, dim, keepdim, other, largest, out=None):
     if other is not None:
         from ember.ops.elementwise import maximum, minimum
         return (maximum if largest else minimum)(input, other)
+    if input._data.dtype.kind == "c":    # complex numbers have no order
+        if dim is None:
+            raise NotImplementedError(f'"{name}_all" not implemented for \'{input.dtype.word}\'')
+        raise RuntimeError(f"{name}(): does not support complex input")
     if dim is None:
         if input._data.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
@@ -371,6 +378,8 @@ def argmin(input, dim=None, keepdim=False):
 
 def _argext(input, dim, keepdim, largest):
     a = input._data
+    if a.dtype.kind == "c":
+        raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): does not support complex input")
     if dim is None:
         if a.size == 0:
             raise IndexError(f"{'argmax' if largest else 'argmin'}(): Expected reduction dim to be specified for "
@@ -527,6 +536,9 @@ class Cumprod(Function):
         out = self.output
         if grad.ndim == 0:
             return grad
+        if a._data.dtype.kind == "c":
+            from ember.ops.elementwise import _no_complex_gradient
+            _no_complex_gradient("cumprod")
         d = self.dim
         if (a._data == 0).any():
             return Tensor._make(_cumprod_grad_with_zeros(a._data, grad._data, d))

@@ -19,7 +19,7 @@ expression costs one Python call, as before the registry.
 """
 import importlib
 
-from ember.ops import activation, elementwise, index, linalg, reduce, shape
+from ember.ops import activation, complex as complex_ops, elementwise, index, linalg, reduce, shape
 
 
 class Op:
@@ -296,6 +296,18 @@ OPS = [
     Op("nonzero", X.nonzero),
     Op("argwhere", X.argwhere),
     Op("take", X.take),
+    # -- complex numbers (ember/ops/complex.py) ------------------------------------------------------
+    Op("real", complex_ops.real, method=complex_ops._real_property),      # x.real is a property, as in torch
+    Op("imag", complex_ops.imag, method=complex_ops._imag_property),
+    Op("view_as_real", complex_ops.view_as_real, method=False),
+    Op("view_as_complex", complex_ops.view_as_complex, method=False),
+    Op("complex", complex_ops.complex, method=False),
+    Op("polar", complex_ops.polar, method=False),
+    Op("conj", complex_ops.conj),
+    Op("angle", complex_ops.angle),
+    Op("resolve_conj", complex_ops.resolve_conj),
+    Op("resolve_neg", complex_ops.resolve_neg),
+    Op("is_complex", complex_ops.is_complex),
     # -- activations that torch also keeps in its top namespace --------------------------------------
     Op("softmax", activation.softmax, method=False),
     Op("log_softmax", activation.log_softmax, method=False),
