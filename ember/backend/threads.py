@@ -217,6 +217,12 @@ def matmul(a, b, out=None):
     the shapes and the thread count (deterministic mode: on the shapes only)."""
     if _state["blas"] is None:
         _blas_threads(_wanted_blas_threads())
+    if (a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0] and a.flags.c_contiguous
+            and (out is None or out.flags.c_contiguous)):
+        # a stack of matrices times one matrix (a linear layer on a sequence): one GEMM over all the
+        # stacked rows, where NumPy would call BLAS once per matrix of the stack
+        rows = matmul(a.reshape(-1, a.shape[-1]), b, None if out is None else out.reshape(-1, out.shape[-1]))
+        return rows.reshape(a.shape[:-1] + (b.shape[-1],)) if out is None else out
     if a.ndim < 2 or b.ndim < 2 or _blas_gemms():
         return np.matmul(a, b, out=out)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
