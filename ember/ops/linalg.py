@@ -30,6 +30,8 @@ class MatMul(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if not _GradState.enabled and a._data.ndim == 2 and b._data.ndim == 2 and grad._data.dtype == a._data.dtype:
+            return self._backward_matrices(grad._data, a._data, b._data)
         if a.ndim == 1 and b.ndim == 1:
             return (grad * b if self.next[0] is not None else None,
                     grad * a if self.next[1] is not None else None)
@@ -48,6 +50,13 @@ class MatMul(Function):
         if self.next[1] is not None:
             gb = sum_to(matmul(a2.mT, g), b2.shape)
             gb = gb.reshape(b.shape) if b.ndim == 1 else gb
+        return ga, gb
+
+    def _backward_matrices(self, g, a, b):
+        """mm's gradients straight on the arrays (nothing to record): one GEMM per input that needs one, not a
+        recorded transpose and matmul each. The results are fresh arrays a parameter may keep as .grad."""
+        ga = fresh_grad(gemm(g, b.T)) if self.next[0] is not None else None
+        gb = fresh_grad(gemm(a.T, g)) if self.next[1] is not None else None
         return ga, gb
 
 
