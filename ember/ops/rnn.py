@@ -186,17 +186,16 @@ class RecurrentLayer(Function):
         T, B, _ = g.shape
         H = act.shape[-1] // 4
         P = self.h0.shape[-1]
-        # the nonlinearities' derivatives for all steps at once: a(1 - a) for the sigmoids, 1 - g^2 for tanh
-        deriv = act * (1 - act)
-        gg_all = act[:, :, 2 * H:3 * H]
-        deriv[:, :, 2 * H:3 * H] = 1 - gg_all * gg_all
-        dtanh_c = 1 - tanh_c * tanh_c
         dpre = np.empty_like(act)
         dproj = np.empty((T, B, P), g.dtype) if proj_in is not None else None
-        c_prev_all = self._previous(out[:, :, P:], self.c0)
         dh = np.zeros_like(self.h0)
         dc = np.zeros_like(self.c0)
         dcell = np.empty((B, H), g.dtype)
+        deriv = np.empty((B, 4 * H), g.dtype)
+        dtanh_c = np.empty((B, H), g.dtype)
+        first = T - 1 if self.reverse else 0
+        # step by step on arrays that stay in cache: the nonlinearities' derivatives too, which over all
+        # steps at once would be passes over (T, B, 4H) arrays bigger than the cache
         for t in _steps(T, not self.reverse):
             dh += g[t, :, :P]
             dc += g[t, :, P:]
@@ -211,16 +210,24 @@ class RecurrentLayer(Function):
                 dh_new = dh_new @ self.w_hr
             a = act[t]
             i, f, gg, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            np.subtract(1, a, out=deriv)          # a(1 - a) for the sigmoids, 1 - g^2 for tanh
+            deriv *= a
+            dg = deriv[:, 2 * H:3 * H]
+            np.multiply(gg, gg, out=dg)
+            np.subtract(1, dg, out=dg)
             tc = tanh_c[t]
+            np.multiply(tc, tc, out=dtanh_c)
+            np.subtract(1, dtanh_c, out=dtanh_c)
             np.multiply(dh_new, o, out=dcell)
-            dcell *= dtanh_c[t]
+            dcell *= dtanh_c
             dcell += dc_new
             d = dpre[t]
+            c_prev = self.c0 if t == first else out[t - 1 if not self.reverse else t + 1, :, P:]
             np.multiply(dcell, gg, out=d[:, :H])
-            np.multiply(dcell, c_prev_all[t], out=d[:, H:2 * H])
+            np.multiply(dcell, c_prev, out=d[:, H:2 * H])
             np.multiply(dcell, i, out=d[:, 2 * H:3 * H])
             np.multiply(dh_new, tc, out=d[:, 3 * H:])
-            d *= deriv[t]
+            d *= deriv
             dh = d @ self.w_hh
             dc = dcell * f
             if self.mask is not None:
