@@ -217,6 +217,8 @@ def matmul(a, b, out=None):
     the shapes and the thread count (deterministic mode: on the shapes only)."""
     if _state["blas"] is None:
         _blas_threads(_wanted_blas_threads())
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_MIN_MACS:
+        return np.matmul(a, b, out=out)     # too small to split: the common case, decided first
     if (a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0] and a.flags.c_contiguous
             and (out is None or out.flags.c_contiguous)):
         # a stack of matrices times one matrix (a linear layer on a sequence): one GEMM over all the

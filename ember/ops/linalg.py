@@ -163,13 +163,15 @@ def _check_matmul_shapes(input, other, has_out):
 @_autocast.lower_precision
 def matmul(input, other, *, out=None):
     a, b = as_operand(input), as_operand(other)
-    if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
-                           f"{b.ndim}D")
-    _check_same_dtype(a, b)
-    ka = a.shape[-1]
-    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
-    if ka != kb or (a.ndim > 2 and b.ndim > 2):
+    ad, bd = a._data, b._data      # the checks on the arrays: this runs for every product of a training step
+    if ad.ndim == 0 or bd.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {ad.ndim}D and "
+                           f"{bd.ndim}D")
+    if ad.dtype != bd.dtype:
+        _check_same_dtype(a, b)
+    ka = ad.shape[-1]
+    kb = bd.shape[-2] if bd.ndim > 1 else bd.shape[0]
+    if ka != kb or (ad.ndim > 2 and bd.ndim > 2):
         _check_matmul_shapes(a, b, has_out=out is not None)
     result = MatMul.apply(a, b)
     if out is not None:
