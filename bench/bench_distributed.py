@@ -45,11 +45,13 @@ def worker_allreduce():
         count = size // 4
         # zeros: repeated sums of ones would grow to inf, and MPI's reduction slows down on such values
         t = ember.zeros(count)
-        a = np.zeros(count, np.float32)
-        reps = max(5, min(200, (256 << 20) // size))
+        a = t.numpy()   # the same memory: where a buffer lands (heap or mmap, page backing) moved either side by 20 %
+        assert isinstance(a, np.ndarray) and a.dtype == np.float32
+        reps = max(40, min(400, (1 << 30) // size))
         times = {"ember": [], "mpi": []}
-        for _ in range(reps):
-            for name in ("mpi", "ember"):
+        for i in range(reps):
+            # alternate which goes first: the second of a fixed pair ran measurably slower at 4-16 MB
+            for name in (("mpi", "ember") if i % 2 else ("ember", "mpi")):
                 comm.Barrier()
                 start = time.perf_counter()
                 if name == "mpi":

@@ -140,6 +140,19 @@ def set_threads(lib, n: int):
     return limits
 
 
+# --isa avx2: both libraries held to the instructions of an AVX2 host (today's AVX2 EPYCs) on a machine that
+# has AVX-512: NumPy's OpenBLAS takes its Haswell kernel, torch's ATen kernels, MKL and oneDNN stop at AVX2
+ISA_ENV = {
+    "avx2": {"OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+             "ONEDNN_MAX_CPU_ISA": "AVX2"},
+}
+
+
+def isa_env(isa):
+    """The environment variables that hold both libraries to `isa` ("native": none)."""
+    return {} if isa == "native" else dict(ISA_ENV[isa])
+
+
 def thread_env(n: int) -> dict:
     """Environment for a child process measuring at n threads."""
     env = dict(os.environ)

@@ -50,6 +50,9 @@ def parse_args(argv=None):
     ap.add_argument("--only", default=",".join(g.name for g in GROUPS.values() if g.default),
                     help=f"comma-separated groups (registered: {', '.join(GROUPS)}; default: %(default)s)")
     ap.add_argument("--threads", default="2", help="comma-separated thread counts (default %(default)s)")
+    ap.add_argument("--isa", default="native", choices=["native", *harness.ISA_ENV],
+                    help="hold both libraries to this instruction set (avx2: an AVX2 host emulated on an AVX-512 "
+                         "one: OpenBLAS's Haswell kernel, torch's AVX2 kernels; default %(default)s)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 repeats of >= 5 ms, no waiting for quiet")
     ap.add_argument("--json", default=DEFAULT_JSON, metavar="PATH", help="write results here (default %(default)s)")
     ap.add_argument("--lib-a", default="ember", help="library measured (default %(default)s)")
@@ -142,7 +145,8 @@ def spawn_child(opts, lib, group=None, threads=None):
         cmd += ["--quick"]
     if opts.match:
         cmd += ["--match", opts.match]
-    env = harness.thread_env(threads) if threads else None
+    env = harness.thread_env(threads) if threads else dict(os.environ)
+    env.update(harness.isa_env(opts.isa))
     try:
         p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=None if group else subprocess.PIPE,
                            text=True)
@@ -286,7 +290,10 @@ def describe_blas(info):
 def render_header(report, opts):
     m = report["machine"]
     set_vars = {k: v for k, v in m["openblas_env"].items() if v is not None}
-    env_line = ("not set (good)" if not set_vars else
+    env_line = ("not set (good)" if not set_vars and opts.isa == "native" else
+                f"--isa {opts.isa}: " + ", ".join(f"{k}={v}" for k, v in harness.isa_env(opts.isa).items())
+                + " (an AVX2 host emulated; the kernels below are what each library loaded)"
+                if opts.isa != "native" else
                 "SET: " + ", ".join(f"{k}={v}" for k, v in set_vars.items())
                 + "  -> NumPy's GEMM runs a slower kernel; use `make bench`")
     lines = [

@@ -11,7 +11,8 @@ from ember.backend import process
 
 
 def _run(code, **env):
-    run_env = {k: v for k, v in os.environ.items() if not k.startswith("EMBER_")}
+    run_env = {k: v for k, v in os.environ.items()
+               if not k.startswith("EMBER_") and k != "OPENBLAS_THREAD_TIMEOUT"}   # ember sets it in this process
     run_env.update(env)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env=run_env).stdout.strip()
@@ -51,11 +52,33 @@ print(sorted({p['num_threads'] for p in threadpoolctl.threadpool_info() if p['us
 """
 
 
-def test_single_threaded_blas_and_its_opt_out():
+def test_gemm_threading_and_its_opt_outs():
     pytest.importorskip("threadpoolctl")
     assert process.SETTINGS["gemm_threading"] == "EMBER_GEMM_THREADING"
-    assert _run(_BLAS_PROBE) == "[1]"
+    assert _run(_BLAS_PROBE) == "[2]"                                   # "auto": BLAS threads this GEMM
+    assert _run(_BLAS_PROBE, EMBER_GEMM_THREADING="ember") == "[1]"
     assert _run(_BLAS_PROBE, EMBER_GEMM_THREADING="blas") == "[2]"
+
+
+# what OpenBLAS itself read as its spin timeout (0: the variable was not set), after ember's first GEMM;
+# NumPy is imported first, as most programs do, so OpenBLAS has started before ember sets anything
+_SPIN_PROBE = """
+import ctypes, os, numpy as np, ember
+from ember.backend import threads
+ember.ones(300, 300) @ ember.ones(300, 300)
+libs = [lib for lib in threads._openblas_libraries() if hasattr(lib, "openblas_thread_timeout")]
+print(os.environ.get("OPENBLAS_THREAD_TIMEOUT"), sorted({lib.openblas_thread_timeout() for lib in libs}))
+"""
+
+
+def test_short_blas_spin_and_its_opt_outs():
+    assert process.SETTINGS["blas_spin_timeout"] == "EMBER_BLAS_SPIN_TIMEOUT"
+    out = _run(_SPIN_PROBE)
+    if out.endswith("[]"):
+        pytest.skip("this NumPy's BLAS is not an OpenBLAS exposing its settings")
+    assert out == "20 [20]"
+    assert _run(_SPIN_PROBE, EMBER_BLAS_SPIN_TIMEOUT="0") == "None [0]"
+    assert _run(_SPIN_PROBE, OPENBLAS_THREAD_TIMEOUT="25") == "25 [25]"     # the program's own choice stays
 
 
 def test_bad_opt_out_value_is_refused():

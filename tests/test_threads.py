@@ -116,9 +116,31 @@ def _blas_threads_after(code, **env):
     return [eval(line) for line in out.splitlines()]
 
 
-def test_blas_is_single_threaded_whatever_ran_before():
-    """By default BLAS stays single-threaded (ember's pool splits big GEMMs) -- before and after pool
-    activity and after the pool has been idle: no mode that depends on the clock."""
+def test_auto_gemm_threading_whatever_ran_before():
+    """By default ("auto") a GEMM of the main program gets BLAS threads, a GEMM inside a share of ember's
+    pool runs single-threaded -- before and after pool activity and after the pool has been idle: no mode
+    that depends on the clock."""
+    code = ("ember.set_num_threads(2)\n"
+            "print([threads.get_gemm_threading() == 'auto'])\n"
+            "ember.ones(300, 300) @ ember.ones(300, 300)\n"
+            "print(blas())\n"
+            "inside = []\n"
+            "threads.parallel(lambda lo, hi: (threads.matmul(np.ones((8, 8)), np.ones((8, 8))), inside.append(blas())), 2)\n"
+            "print(inside[0])\n"
+            "ember.ones(300, 300) @ ember.ones(300, 300)\n"
+            "print(blas())\n"
+            "time.sleep(0.7)\n"
+            "ember.ones(300, 300) @ ember.ones(300, 300)\n"
+            "print(blas())\n")
+    flag, first, inside, after_pool, after_sleep = _blas_threads_after(code)
+    assert flag == [True]
+    assert all(r and all(c == 2 for c in r) for r in (first, after_pool, after_sleep)), (first, after_pool, after_sleep)
+    assert inside and all(c == 1 for c in inside), inside
+
+
+def test_gemm_threading_ember_keeps_blas_single_threaded():
+    """EMBER_GEMM_THREADING=ember: BLAS stays single-threaded whatever ran before (ember's pool splits the
+    big GEMMs)."""
     code = ("ember.set_num_threads(2)\n"
             "ember.ones(300, 300) @ ember.ones(300, 300)\n"
             "print(blas())\n"
@@ -128,7 +150,7 @@ def test_blas_is_single_threaded_whatever_ran_before():
             "time.sleep(0.7)\n"
             "ember.ones(300, 300) @ ember.ones(300, 300)\n"
             "print(blas())\n")
-    runs = _blas_threads_after(code)
+    runs = _blas_threads_after(code, EMBER_GEMM_THREADING="ember")
     assert all(r and all(c == 1 for c in r) for r in runs), runs
 
 

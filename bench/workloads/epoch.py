@@ -23,7 +23,7 @@ from registry import OPTIONS, add, group
 
 group("epoch", "one training epoch on MNIST 60k (--quick: 10k) from the same initial weights, batches sliced "
       "from pre-loaded arrays; time per epoch, test accuracy after it", unit="s", default=False,
-      target="MLP <= 0.8, DNN <= 0.9, LeNet <= 1.5 (ember/torch)")
+      target="MLP <= 0.8, DNN <= 0.9, LeNet <= 1.5, LeNet inference <= 1.3 (ember/torch)")
 
 _DATA = {}
 
@@ -84,3 +84,25 @@ for label, model_name, bs, lr, momentum, init, target in [
     add("epoch", label, epoch(model_name, bs, lr, momentum, init), warmup=1, repeats=3, target_ratio=target,
         info=report, params={"model": model_name, "batch": bs, "optimizer": "SGD", "lr": lr, "momentum": momentum,
                              "init": init})
+
+
+def inference(model_name, batch_size):
+    """Issue 13's inference workload: the trained-from-init model in eval mode under no_grad over the 10,000 test
+    images, batch by batch (the predictions' digest compares the libraries)."""
+    def make(lib):
+        _, _, Xte, _ = mnist()
+        model = common.build(lib, model_name, init="xavier")
+        model.eval()
+
+        def run():
+            preds = []
+            with lib.no_grad():
+                for i in range(0, len(Xte), batch_size):
+                    preds.append(model(lib.from_numpy(Xte[i:i + batch_size])).argmax(dim=1).numpy())
+            return np.concatenate(preds)
+        return run
+    return make
+
+
+add("epoch", "LeNet inference 10k b256", inference("lenet", 256), warmup=1, repeats=5, target_ratio=1.3,
+    params={"model": "lenet", "batch": 256, "mode": "eval, no_grad"})

@@ -1,20 +1,21 @@
 """CPU threads: one worker pool for what ember runs in parallel, and who threads the matrix multiplies.
 
-OpenBLAS's worker threads busy-wait for a while after every multi-threaded call, waiting for the next
-one. Any other thread that wants a core meanwhile -- ember's own workers, which copy im2col columns and
-run the small per-image GEMMs of a convolution in parallel -- then competes with a spinning thread. So
-by default NumPy's BLAS is kept single-threaded (set on ember's first GEMM or parallel call, see
-ember/backend/process.py) and ember splits big GEMMs over its own pool instead: two single-threaded
-halves on two cores run about as fast as OpenBLAS's own two threads (bench/README.md has the figures).
+Two pools can run work in parallel: OpenBLAS's worker threads (inside one GEMM) and ember's own pool
+(im2col copies and the per-image GEMMs of a convolution, big elementwise passes). Handing work to a
+sleeping thread costs tens of microseconds on a virtual machine, so OpenBLAS's workers busy-wait after each
+call for the next one -- and while they spin they compete with ember's workers for the cores.
 
 Who threads a GEMM is a setting, never a guess from what ran recently: the result of a call depends
-only on its inputs, the thread count and these settings.
+only on its inputs, the thread count, where it is called from and these settings.
 
 * `set_threads(n)` (`ember.set_num_threads`): the size of ember's pool.
-* GEMM threading, `set_gemm_threading("ember" | "blas")` or EMBER_GEMM_THREADING at import: "ember"
-  (the default, above) or "blas": BLAS gets ember's thread count and threads every GEMM itself, ember
-  never splits one (can suit a pure MLP, whose back-to-back GEMMs start at once on BLAS's spinning
-  workers; it costs convolutions their second core).
+* GEMM threading, `set_gemm_threading(...)` or EMBER_GEMM_THREADING at import:
+  - "auto" (the default): a GEMM called from the main program is threaded by BLAS (its spinning workers
+    take back-to-back GEMMs at once: MLPs); inside a share of ember's pool BLAS runs single-threaded, and
+    OpenBLAS's spin after a call is shortened (`blas_spin_timeout`, ember/backend/process.py) so that a
+    convolution right after a GEMM finds its second core free;
+  - "ember": BLAS always single-threaded, ember's pool splits big GEMMs by rows, columns, batch or terms;
+  - "blas": BLAS threads every GEMM with ember's thread count, ember never splits one.
 * deterministic (`ember.use_deterministic_algorithms(True)`): results also independent of the thread
   count. GEMMs are split at fixed places (DETERMINISTIC_PARTS pieces, whatever the thread count; a
   split of the k terms sums its DETERMINISTIC_PARTS partial products in a fixed order), BLAS stays
@@ -28,9 +29,9 @@ import numpy as np
 
 __all__ = ["get_threads", "set_threads", "parallel", "matmul", "elementwise", "set_gemm_threading",
            "get_gemm_threading", "set_deterministic", "is_deterministic", "is_deterministic_warn_only",
-           "route_threads", "single_threaded_blas"]
+           "route_threads", "single_threaded_blas", "blas_spin_timeout"]
 
-_state = {"threads": None, "blas": None, "gemm": "ember", "deterministic": False, "warn_only": False}
+_state = {"threads": None, "blas": None, "gemm": "auto", "deterministic": False, "warn_only": False}
 _executor = [None, 0, 0]     # pool, its size, the process that made it (a forked child needs its own)
 _local = threading.local()   # .inside: this thread is running a share of a parallel call
 
@@ -39,7 +40,11 @@ _local = threading.local()   # .inside: this thread is running a share of a para
 SPLIT_MIN_MACS = 16 << 20
 # deterministic mode: how many pieces a split GEMM is cut into, whatever the thread count
 DETERMINISTIC_PARTS = 4
-GEMM_THREADING = ("ember", "blas")
+GEMM_THREADING = ("auto", "ember", "blas")
+# "auto": OpenBLAS's workers spin 2**BLAS_SPIN_TIMEOUT cycles after a call (OpenBLAS's own default: 2**28,
+# about 0.1 s) -- long enough to bridge the Python between an MLP's GEMMs, short enough not to hold a core
+# through the convolution that follows (bench/README.md, "Who threads a GEMM")
+BLAS_SPIN_TIMEOUT = 20
 
 
 def get_threads():
@@ -79,7 +84,8 @@ def _reapply():
 
 
 def set_gemm_threading(mode):
-    """"ember": BLAS single-threaded, ember's pool splits big GEMMs; "blas": BLAS threads them itself."""
+    """"auto": BLAS threads the main program's GEMMs, ember's pool the rest; "ember": BLAS single-threaded,
+    ember's pool splits big GEMMs; "blas": BLAS threads every GEMM itself."""
     if mode not in GEMM_THREADING:
         raise ValueError(f"gemm threading must be one of {GEMM_THREADING}, got {mode!r}")
     _state["gemm"] = mode
@@ -110,30 +116,39 @@ def route_threads():
     return 1 if _state["deterministic"] else get_threads()
 
 
-def _blas_gemms():
-    """Whether BLAS threads GEMMs itself (instead of ember's pool)."""
-    return _state["gemm"] == "blas" and not _state["deterministic"]
+def _gemm_mode():
+    """The GEMM threading in force: deterministic mode is "ember"'s fixed splits."""
+    return "ember" if _state["deterministic"] else _state["gemm"]
 
 
 def _wanted_blas_threads():
-    return get_threads() if _blas_gemms() else 1
+    return 1 if _gemm_mode() == "ember" else get_threads()
 
 
-def _blas_thread_setters():
-    """The `*set_num_threads` functions of the OpenBLAS libraries loaded in this process (NumPy's wheels
-    bundle one with prefixed symbols), found through /proc/self/maps; none on other systems."""
+def _openblas_libraries():
+    """The OpenBLAS libraries loaded in this process (NumPy's wheels bundle one), found through
+    /proc/self/maps; none on other systems."""
     try:
         with open("/proc/self/maps") as f:
             paths = {line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line}
     except OSError:
         return []
     import ctypes
-    setters = []
+    libs = []
     for path in sorted(paths):
         try:
-            lib = ctypes.CDLL(path)
+            libs.append(ctypes.CDLL(path))
         except OSError:
             continue
+    return libs
+
+
+def _blas_thread_setters(libs):
+    """The `*set_num_threads` functions of these OpenBLAS libraries (NumPy's bundles one with prefixed
+    symbols)."""
+    import ctypes
+    setters = []
+    for lib in libs:
         for name in ("openblas_set_num_threads", "openblas_set_num_threads64_",
                      "scipy_openblas_set_num_threads", "scipy_openblas_set_num_threads64_"):
             fn = getattr(lib, name, None)
@@ -145,12 +160,37 @@ def _blas_thread_setters():
     return setters
 
 
+def blas_spin_timeout(libs=None):
+    """Shorten OpenBLAS's busy-wait after a threaded call to 2**BLAS_SPIN_TIMEOUT cycles (a setting of
+    ember/backend/process.py, applied on ember's first GEMM or parallel call), unless the program set
+    OPENBLAS_THREAD_TIMEOUT itself or EMBER_BLAS_SPIN_TIMEOUT=0. OpenBLAS reads the variable when it
+    starts its workers: ember sets it, has OpenBLAS read its environment again and stops the workers,
+    which the next threaded call starts afresh. Returns whether it was applied."""
+    if os.environ.get("EMBER_BLAS_SPIN_TIMEOUT", "1") == "0" or "OPENBLAS_THREAD_TIMEOUT" in os.environ:
+        return False
+    import ctypes
+    applied = False
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(BLAS_SPIN_TIMEOUT)
+    for lib in (_openblas_libraries() if libs is None else libs):
+        read_env = getattr(lib, "openblas_read_env", None)
+        shutdown = getattr(lib, "blas_thread_shutdown_", None)
+        if read_env is None or shutdown is None:
+            continue
+        read_env.restype = shutdown.restype = ctypes.c_int
+        read_env()
+        shutdown()
+        applied = True
+    return applied
+
+
 def _blas_threads(n):
     """Set BLAS's thread count, if it is not n already."""
     if _state["blas"] == n:
         return
     if "setters" not in _state:
-        _state["setters"] = _blas_thread_setters()
+        libs = _openblas_libraries()
+        _state["setters"] = _blas_thread_setters(libs)
+        blas_spin_timeout(libs)
     _state["blas"] = n
     for setter in _state["setters"]:
         setter(n)
@@ -190,8 +230,7 @@ def parallel(fn, n, nbytes=None):
     if nt <= 1 or (nbytes is not None and nbytes < (1 << 20)) or getattr(_local, "inside", False):
         fn(0, n)
         return
-    if _state["blas"] is None:
-        _blas_threads(_wanted_blas_threads())
+    _blas_threads(get_threads() if _gemm_mode() == "blas" else 1)   # the shares' GEMMs run single-threaded
     pool = _pool(nt)
     bounds = [n * i // nt for i in range(nt + 1)]
     futures = [pool.submit(_run_share, fn, bounds[i], bounds[i + 1]) for i in range(1, nt)]
@@ -215,17 +254,22 @@ def matmul(a, b, out=None):
     thin product, by batch when there are at least as many matrices as threads, else by the rows of a
     (or the columns of b when a has fewer rows than b has columns). Where it is split depends only on
     the shapes and the thread count (deterministic mode: on the shapes only)."""
-    if _state["blas"] is None:
-        _blas_threads(_wanted_blas_threads())
-    if a.ndim == 2 and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_MIN_MACS:
-        return np.matmul(a, b, out=out)     # too small to split: the common case, decided first
     if (a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0] and a.flags.c_contiguous
             and (out is None or out.flags.c_contiguous)):
         # a stack of matrices times one matrix (a linear layer on a sequence): one GEMM over all the
         # stacked rows, where NumPy would call BLAS once per matrix of the stack
         rows = matmul(a.reshape(-1, a.shape[-1]), b, None if out is None else out.reshape(-1, out.shape[-1]))
         return rows.reshape(a.shape[:-1] + (b.shape[-1],)) if out is None else out
-    if a.ndim < 2 or b.ndim < 2 or _blas_gemms():
+    mode = _gemm_mode()
+    if mode != "ember":
+        # "auto": BLAS threads a GEMM of the main program, runs single-threaded inside a share of the pool
+        _blas_threads(1 if mode == "auto" and getattr(_local, "inside", False) else get_threads())
+        return np.matmul(a, b, out=out)
+    if _state["blas"] is None:
+        _blas_threads(1)
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_MIN_MACS:
+        return np.matmul(a, b, out=out)     # too small to split: the common case, decided first
+    if a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b, out=out)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) if a.ndim > 2 or b.ndim > 2 else ()

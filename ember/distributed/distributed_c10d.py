@@ -211,6 +211,7 @@ def _install_abort_on_error():
 def destroy_process_group(group=None):
     if _State.world is None:
         raise ValueError(_NOT_INITIALIZED)
+    _ALL_REDUCE_PLANS.clear()   # they hold the groups
     if group is None or group is _State.world:
         for g in _State.groups:
             g._comm.Free()
@@ -370,12 +371,8 @@ def _describe(what, arrays, extra=""):
 _SIGNATURES = {}   # (what, extra, shapes and dtypes) -> the int64 pair the ranks compare; computed once per kind
 
 
-def _agree(group, what, arrays=(), extra=""):
-    """Raise on every rank at once if the ranks' descriptions of this collective differ (one 16-byte
-    all-reduce of a hash: equal on every rank exactly when MAX(h) == -MAX(-h))."""
-    comm = group._comm
-    if comm.Get_size() == 1:
-        return
+def _signature(what, arrays, extra):
+    """The pair (h, -h) for a hash h of this collective's description, cached per kind of call."""
     key = (what, extra) + tuple((a.shape, a.dtype) for a in arrays)
     sig = _SIGNATURES.get(key)
     if sig is None:
@@ -385,13 +382,46 @@ def _agree(group, what, arrays=(), extra=""):
         if len(_SIGNATURES) > 4096:
             _SIGNATURES.clear()
         _SIGNATURES[key] = sig
-    out = np.empty(2, np.int64)
+    return sig
+
+
+def _compare(group, sig, out, what, arrays, extra):
+    """One 16-byte all-reduce: equal on every rank exactly when MAX(h) == -MAX(-h)."""
+    comm = group._comm
     comm.Allreduce(sig, out, op=_State.mpi.MAX)
-    if out[0] != -out[1]:
+    high, minus_low = out.tolist()
+    if high != -minus_low:
         seen = comm.allgather(_describe(what, arrays, extra))
         lines = "; ".join(f"rank {group._ranks[r]}: {s}" for r, s in enumerate(seen))
         raise RuntimeError(f"the ranks called different collectives or passed tensors of different shapes or "
                            f"dtypes: {lines}")
+
+
+def _agree(group, what, arrays=(), extra=""):
+    """Raise on every rank at once if the ranks' descriptions of this collective differ."""
+    if group._comm.Get_size() == 1:
+        return
+    _compare(group, _signature(what, arrays, extra), np.empty(2, np.int64), what, arrays, extra)
+
+
+_ALL_REDUCE_PLANS = {}   # (group, shape, dtype, op) -> (signature, its result buffer, MPI's op, AVG?, description)
+
+
+def _all_reduce_plan(group, a, op):
+    """What a blocking all_reduce of an array like `a` needs, worked out once per kind of call: a big
+    all-reduce leaves the caches cold, and every line of Python around the next one then costs tens of
+    microseconds (bench/README.md, "Distributed")."""
+    key = (group, a.shape, a.dtype, op)
+    plan = _ALL_REDUCE_PLANS.get(key)
+    if plan is None:
+        red_op = ReduceOp.RedOpType(op)
+        extra = f", {red_op.name}"
+        plan = (_signature("all_reduce", [a], extra), np.empty(2, np.int64), _mpi_op(red_op, a.dtype),
+                red_op is ReduceOp.AVG, extra)
+        if len(_ALL_REDUCE_PLANS) > 4096:
+            _ALL_REDUCE_PLANS.clear()
+        _ALL_REDUCE_PLANS[key] = plan
+    return plan
 
 
 # -- work handles ----------------------------------------------------------------------------
@@ -493,8 +523,20 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     g = _group(group)
     if _skip(g):
         return None
+    a = tensor._data
+    if not async_op and a.dtype in _NATIVE and a.flags.c_contiguous and a.flags.writeable:
+        # the common blocking call, reduced in the tensor's own memory, on a short path
+        sig, out, mpi_op, avg, extra = _all_reduce_plan(g, a, op)
+        size = g.size()
+        if size > 1:
+            _compare(g, sig, out, "all_reduce", (a,), extra)
+        g._comm.Allreduce(_State.mpi.IN_PLACE, a, op=mpi_op)
+        if avg:
+            np.divide(a, size, out=a)
+        tensor._version[0] += 1
+        return None
     red = _Reduction(tensor, op, g.size())
-    _agree(g, "all_reduce", [tensor._data], f", {red.op.name}")
+    _agree(g, "all_reduce", [a], f", {red.op.name}")
     req = _mpi_call(g, async_op, "Allreduce", _State.mpi.IN_PLACE, red.buf, op=red.mpi_op)
     return _done(Work(req, lambda status: red.store()), async_op)
 
