@@ -142,8 +142,11 @@ class RecurrentLayer(Function):
         dt = xp.dtype
         scale, shift = self._gate_scale(H, dt)
         # the bias and the sigmoid's halving applied to all steps at once (and to W_hh's rows), not per step
-        xs = xp + self.b_hh if self.b_hh is not None else xp.copy()
-        xs *= scale
+        if self.b_hh is None:
+            xs = xp * scale
+        else:
+            xs = xp + self.b_hh
+            xs *= scale
         w_t = np.ascontiguousarray((self.w_hh * scale[:, None]).T)   # row-major: BLAS runs h @ W^T faster so
         act = np.empty_like(xp)                  # the gates i, f, g, o after their nonlinearities
         tanh_c = np.empty((T, B, H), dt)
