@@ -45,13 +45,19 @@ print(json.dumps(sorted(times)[len(times) // 2]))
 VARIANTS = [
     ("defaults", {}, "0"),
     ("EMBER_KEEP_FREED_MEMORY=0", {"EMBER_KEEP_FREED_MEMORY": "0"}, "0"),
+    ("EMBER_GEMM_THREADING=ember", {"EMBER_GEMM_THREADING": "ember"}, "0"),
     ("EMBER_GEMM_THREADING=blas", {"EMBER_GEMM_THREADING": "blas"}, "0"),
+    ("EMBER_BLAS_SPIN_TIMEOUT=0", {"EMBER_BLAS_SPIN_TIMEOUT": "0"}, "0"),
     ("use_deterministic_algorithms(True)", {}, "1"),
 ]
 
 
+_THREADING_VARS = ("EMBER_GEMM_THREADING", "EMBER_BLAS_SPIN_TIMEOUT")
+
+
 def measure(model, threads, env, det, steps=40):
-    run_env = {k: v for k, v in os.environ.items() if not k.startswith("EMBER_")}
+    run_env = {k: v for k, v in os.environ.items()
+               if not k.startswith("EMBER_") and k != "OPENBLAS_THREAD_TIMEOUT"}   # ember's setting, if inherited
     run_env.update(env)
     run_env["PYTHONPATH"] = ROOT
     out = subprocess.run([sys.executable, "-c", CHILD, model, str(threads), det, str(steps)], env=run_env,
@@ -65,7 +71,8 @@ def main():
     print("|---|---:|---|---:|---:|")
     for model in ("lenet", "mlp"):
         for threads in (1, 2):
-            variants = [v for v in VARIANTS if not (threads == 1 and v[1].get("EMBER_GEMM_THREADING"))]
+            # the GEMM threading settings only matter with two threads
+            variants = [v for v in VARIANTS if threads > 1 or not any(k in v[1] for k in _THREADING_VARS)]
             times = {name: [] for name, _, _ in variants}
             for r in range(rounds):          # variants interleaved: a busy spell hits them all alike
                 for name, env, det in (variants if r % 2 == 0 else variants[::-1]):

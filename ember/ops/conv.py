@@ -716,6 +716,8 @@ class Convolution(Function):
             gx = _ConvGradInput.apply(grad, w, geom=g, gcm=gcm)
         if need_w:
             gw = _ConvGradWeight.apply(x, grad, geom=g, cols=self.__dict__.get("cols"), gcm=gcm)
+            if not _GradState.enabled:
+                gw.__dict__["_fresh"] = True    # _grad_weight's array is its own: the weight's .grad may take it
         if len(nx) > 2 and nx[2] is not None:
             if _GradState.enabled:      # create_graph: a recorded sum, so it can be differentiated again
                 gb = grad.sum((0, 2) if g.one_d else (0, 2, 3))

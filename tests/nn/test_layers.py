@@ -205,6 +205,28 @@ def test_linear_parameters_keep_their_fresh_gradients(monkeypatch):
     assert all(any(p.grad._data is d for d in made) for p in model.parameters())
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 9, 9), (64, 3, 12, 12)])   # a per-image and a batched route
+def test_conv_weights_keep_their_fresh_gradients(monkeypatch, shape):
+    """The copy-free path for convolution weights: .grad holds the array the weight gradient was computed
+    into, and a second backward adds into it as torch does."""
+    from ember.ops import conv
+    made = []
+    real = conv._grad_weight
+
+    def spy(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+    monkeypatch.setattr(conv, "_grad_weight", spy)
+    LIB.manual_seed(0)
+    layer = LIB.nn.Conv2d(3, 4, 3)
+    x = to_lib(LIB, rand(shape, seed=4))
+    layer(x).square().sum().backward()
+    assert len(made) == 1 and np.shares_memory(layer.weight.grad._data, made[0])
+    first = layer.weight.grad._data.copy()
+    layer(x).square().sum().backward()
+    np.testing.assert_allclose(layer.weight.grad._data, 2 * first, rtol=1e-5)
+
+
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_double_backward(bias):
     """A gradient penalty through Linear: backward with create_graph records the gradients as ops."""
