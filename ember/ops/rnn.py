@@ -98,7 +98,7 @@ class RecurrentLayer(Function):
         T, B, H = xp.shape
         out = np.empty_like(xp)
         new = np.empty_like(xp)   # before masking: the nonlinearity's output, which its derivative reads
-        w_t = np.ascontiguousarray(self.w_hh.T)   # row-major: BLAS runs h @ W^T faster so
+        w_t = np.ascontiguousarray(self.w_hh.T)   # row-major: BLAS runs h @ W^T faster than from the view
         h = self.h0
         relu = self.mode == "RNN_RELU"
         for t in _steps(T, self.reverse):
@@ -147,7 +147,7 @@ class RecurrentLayer(Function):
         else:
             xs = xp + self.b_hh
             xs *= scale
-        w_t = np.ascontiguousarray((self.w_hh * scale[:, None]).T)   # row-major: BLAS runs h @ W^T faster so
+        w_t = np.ascontiguousarray((self.w_hh * scale[:, None]).T)   # row-major, as for the Elman RNN
         act = np.empty_like(xp)                  # the gates i, f, g, o after their nonlinearities
         tanh_c = np.empty((T, B, H), dt)
         proj_in = np.empty((T, B, H), dt) if self.w_hr is not None else None
