@@ -40,8 +40,9 @@ def _tensor(a, like):
 
 
 class RecurrentLayer(Function):
-    """inputs: xp (T, B, G) = x W_ih^T + b_ih, h0 (B, P), c0 (B, H) or None, W_hh (G, P), b_hh (G,) or None,
-    W_hr (P, H) or None. Output: the state after every step, (T, B, P) -- for LSTM (T, B, P + H), h then c."""
+    """inputs: xp (T, B, G) = x W_ih^T + b_ih, h0 (B, P), c0 (B, H) or None, W_hh (G, P), b_hh (G,) or None
+    (nn.RNN and nn.LSTM pass None, having added b_hh to xp's bias), W_hr (P, H) or None. Output: the state after
+    every step, (T, B, P) -- for LSTM (T, B, P + H), h then c."""
     stash = ("keep",)
 
     def forward(self, xp, h0, c0, w_hh, b_hh, w_hr, mode, reverse=False, mask=None):
