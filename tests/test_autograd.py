@@ -377,3 +377,28 @@ def test_inlined_tensor_constructors_set_the_fields_of_init_fields():
             if name != "_data":
                 assert got[name] == value and type(got[name]) is type(value), name
         assert got["_version"] is not x._version
+
+
+def test_a_leaf_used_many_times_sums_its_gradients_like_torch():
+    """The engine sums a leaf's gradients in place once it holds the running sum alone; a gradient it
+    received (here the add's, which goes to both w and v) is never written into."""
+    def first(lib, w, v):
+        y = ((w + v) * 2).sum() + (w * 3).sum() + (w * w).sum() + (lib.tanh(w) * v).sum()
+        y.backward()
+        return w.grad, v.grad
+
+    def last(lib, w, v):
+        y = (w * 3).sum() + (w * w).sum() + (lib.tanh(w) * v).sum() + ((w + v) * 2).sum()
+        y.backward()
+        return w.grad, v.grad
+    for fn in (first, last):
+        (ew, ev), (tw, tv) = both(fn, RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4)))
+        close(ew, tw)
+        close(ev, tv)
+    # a hook that keeps a leaf's gradient sees it unchanged by later steps of the pass
+    kept = []
+    w = ember.tensor([1.0, 2.0], requires_grad=True)
+    w.register_hook(lambda g: kept.append(g.clone()) or None)
+    ((w * 2).sum() + (w * w).sum() + (w * 5).sum()).backward()
+    np.testing.assert_allclose(kept[0].numpy(), [9.0, 11.0])
+    np.testing.assert_allclose(w.grad.numpy(), [9.0, 11.0])

@@ -433,8 +433,7 @@ def _backward_from(root, grad, retain_graph, create_graph):
                         prev = forked.get(child)
                         forked[child] = gi if prev is None else prev + gi
                 elif gi is not None:
-                    prev = leaves.get(child)
-                    leaves[child] = gi if prev is None else prev + gi
+                    _leaf_sum(leaves, child, gi)
             if forked is not None:
                 _backward_counted(forked, leaves, retain_graph)
                 break
@@ -449,6 +448,24 @@ def _backward_from(root, grad, retain_graph, create_graph):
         _GradState.enabled = prev_mode
     if _FINAL_CALLBACKS:
         _run_final_callbacks()
+
+
+def _leaf_sum(leaves, leaf, g):
+    """Add g to the gradient summed so far for leaf (leaves: leaf -> gradient). Without create_graph,
+    the first sum is a new array only the engine holds, so the later ones add into it in place: a
+    weight used at every step of a recurrence gets one array, not one per step."""
+    prev = leaves.get(leaf)
+    if prev is None:
+        leaves[leaf] = g
+    elif (prev.__dict__.get("_engine_sum") and g._data.shape == prev._data.shape
+          and g._data.dtype == prev._data.dtype):
+        prev._data += g._data
+    else:
+        total = prev + g
+        if not _GradState.enabled:
+            total.__dict__["_engine_sum"] = True
+            total.__dict__["_fresh"] = True   # and nobody else holds it: the leaf may keep it as .grad
+        leaves[leaf] = total
 
 
 def _backward_counted(grads, leaves, retain_graph):
@@ -488,8 +505,7 @@ def _backward_counted(grads, leaves, retain_graph):
                 if not left:
                     ready.append(child)
             elif gi is not None:
-                prev = leaves.get(child)
-                leaves[child] = gi if prev is None else prev + gi
+                _leaf_sum(leaves, child, gi)
 
 
 def _retain(node, g):

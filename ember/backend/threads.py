@@ -254,6 +254,12 @@ def matmul(a, b, out=None):
     thin product, by batch when there are at least as many matrices as threads, else by the rows of a
     (or the columns of b when a has fewer rows than b has columns). Where it is split depends only on
     the shapes and the thread count (deterministic mode: on the shapes only)."""
+    if (a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0] and a.flags.c_contiguous
+            and (out is None or out.flags.c_contiguous)):
+        # a stack of matrices times one matrix (a linear layer on a sequence): one GEMM over all the
+        # stacked rows, where NumPy would call BLAS once per matrix of the stack
+        rows = matmul(a.reshape(-1, a.shape[-1]), b, None if out is None else out.reshape(-1, out.shape[-1]))
+        return rows.reshape(a.shape[:-1] + (b.shape[-1],)) if out is None else out
     mode = _gemm_mode()
     if mode != "ember":
         # "auto": BLAS threads a GEMM of the main program, runs single-threaded inside a share of the pool
@@ -261,6 +267,8 @@ def matmul(a, b, out=None):
         return np.matmul(a, b, out=out)
     if _state["blas"] is None:
         _blas_threads(1)
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_MIN_MACS:
+        return np.matmul(a, b, out=out)     # too small to split: the common case, decided first
     if a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b, out=out)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]

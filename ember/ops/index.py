@@ -287,6 +287,30 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return Scatter.apply(input, src, index=index._data, dim=d, reduce=reduce)
 
 
+def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
+    """x.scatter_(...): when autograd has nothing to record, the values go straight into x's storage
+    (the generic in-place route scatters into a copy of x and writes the copy back); else that route."""
+    data = input._data
+    if reduce is not None or not data.flags.writeable or _records(input, src):
+        return input._inplace(scatter, dim, index, src, value=value, reduce=reduce)
+    _check_index(index, "scatter")
+    d = wrap_dim(dim, data.ndim)
+    if src is None:
+        src = value
+    idx = index._data
+    if isinstance(src, Tensor):
+        src = src._data[tuple(slice(0, s) for s in idx.shape)]
+    data[_along(idx, d)] = src
+    input._version[0] += 1
+    return input
+
+
+def _records(input, src):
+    """Whether autograd records an in-place op on input with src."""
+    from ember.autograd.grad_mode import _GradState
+    return _GradState.enabled and (input._requires_grad or isinstance(src, Tensor) and src._requires_grad)
+
+
 def scatter_add(input, dim, index, src):
     return scatter(input, dim, index, src, reduce="add")
 

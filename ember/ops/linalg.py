@@ -33,6 +33,9 @@ class MatMul(Function):
         if grad._data.dtype.kind == "c":   # complex: the products' gradients take the conjugate operands
             from ember.ops.complex import conj
             a, b = conj(a), conj(b)
+        elif (not _GradState.enabled and a._data.ndim == 2 and b._data.ndim == 2
+              and grad._data.dtype == a._data.dtype):
+            return self._backward_matrices(grad._data, a._data, b._data)
         if a.ndim == 1 and b.ndim == 1:
             return (grad * b if self.next[0] is not None else None,
                     grad * a if self.next[1] is not None else None)
@@ -51,6 +54,13 @@ class MatMul(Function):
         if self.next[1] is not None:
             gb = sum_to(matmul(a2.mT, g), b2.shape)
             gb = gb.reshape(b.shape) if b.ndim == 1 else gb
+        return ga, gb
+
+    def _backward_matrices(self, g, a, b):
+        """mm's gradients straight on the arrays (nothing to record): one GEMM per input that needs one, not a
+        recorded transpose and matmul each. The results are fresh arrays a parameter may keep as .grad."""
+        ga = fresh_grad(gemm(g, b.T)) if self.next[0] is not None else None
+        gb = fresh_grad(gemm(a.T, g)) if self.next[1] is not None else None
         return ga, gb
 
 
@@ -157,13 +167,15 @@ def _check_matmul_shapes(input, other, has_out):
 @_autocast.lower_precision
 def matmul(input, other, *, out=None):
     a, b = as_operand(input), as_operand(other)
-    if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
-                           f"{b.ndim}D")
-    _check_same_dtype(a, b)
-    ka = a.shape[-1]
-    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
-    if ka != kb or (a.ndim > 2 and b.ndim > 2):
+    ad, bd = a._data, b._data      # the checks on the arrays: this runs for every product of a training step
+    if ad.ndim == 0 or bd.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {ad.ndim}D and "
+                           f"{bd.ndim}D")
+    if ad.dtype != bd.dtype:
+        _check_same_dtype(a, b)
+    ka = ad.shape[-1]
+    kb = bd.shape[-2] if bd.ndim > 1 else bd.shape[0]
+    if ka != kb or (ad.ndim > 2 and bd.ndim > 2):
         _check_matmul_shapes(a, b, has_out=out is not None)
     result = MatMul.apply(a, b)
     if out is not None:

@@ -281,7 +281,7 @@ OPS = [
     Op("getitem", X.getitem, method=False, export=False, dunders=("__getitem__",)),
     Op("setitem", X.setitem, method=False, export=False, dunders=("__setitem__",)),
     Op("gather", X.gather),
-    Op("scatter", X.scatter, inplace=True),
+    Op("scatter", X.scatter, inplace=X.scatter_),
     Op("scatter_add", X.scatter_add, inplace=True),
     Op("scatter_reduce", X.scatter_reduce, inplace=True),
     Op("take_along_dim", X.take_along_dim),

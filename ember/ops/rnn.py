@@ -40,8 +40,9 @@ def _tensor(a, like):
 
 
 class RecurrentLayer(Function):
-    """inputs: xp (T, B, G) = x W_ih^T + b_ih, h0 (B, P), c0 (B, H) or None, W_hh (G, P), b_hh (G,) or None,
-    W_hr (P, H) or None. Output: the state after every step, (T, B, P) -- for LSTM (T, B, P + H), h then c."""
+    """inputs: xp (T, B, G) = x W_ih^T + b_ih, h0 (B, P), c0 (B, H) or None, W_hh (G, P), b_hh (G,) or None
+    (nn.RNN and nn.LSTM pass None, having added b_hh to xp's bias), W_hr (P, H) or None. Output: the state after
+    every step, (T, B, P) -- for LSTM (T, B, P + H), h then c."""
     stash = ("keep",)
 
     def forward(self, xp, h0, c0, w_hh, b_hh, w_hr, mode, reverse=False, mask=None):
@@ -98,7 +99,7 @@ class RecurrentLayer(Function):
         T, B, H = xp.shape
         out = np.empty_like(xp)
         new = np.empty_like(xp)   # before masking: the nonlinearity's output, which its derivative reads
-        w_t = self.w_hh.T
+        w_t = np.ascontiguousarray(self.w_hh.T)   # row-major: BLAS runs h @ W^T faster than from the view
         h = self.h0
         relu = self.mode == "RNN_RELU"
         for t in _steps(T, self.reverse):
@@ -142,9 +143,12 @@ class RecurrentLayer(Function):
         dt = xp.dtype
         scale, shift = self._gate_scale(H, dt)
         # the bias and the sigmoid's halving applied to all steps at once (and to W_hh's rows), not per step
-        xs = xp + self.b_hh if self.b_hh is not None else xp.copy()
-        xs *= scale
-        w_t = (self.w_hh * scale[:, None]).T
+        if self.b_hh is None:
+            xs = xp * scale
+        else:
+            xs = xp + self.b_hh
+            xs *= scale
+        w_t = np.ascontiguousarray((self.w_hh * scale[:, None]).T)   # row-major, as for the Elman RNN
         act = np.empty_like(xp)                  # the gates i, f, g, o after their nonlinearities
         tanh_c = np.empty((T, B, H), dt)
         proj_in = np.empty((T, B, H), dt) if self.w_hr is not None else None
@@ -186,17 +190,16 @@ class RecurrentLayer(Function):
         T, B, _ = g.shape
         H = act.shape[-1] // 4
         P = self.h0.shape[-1]
-        # the nonlinearities' derivatives for all steps at once: a(1 - a) for the sigmoids, 1 - g^2 for tanh
-        deriv = act * (1 - act)
-        gg_all = act[:, :, 2 * H:3 * H]
-        deriv[:, :, 2 * H:3 * H] = 1 - gg_all * gg_all
-        dtanh_c = 1 - tanh_c * tanh_c
         dpre = np.empty_like(act)
         dproj = np.empty((T, B, P), g.dtype) if proj_in is not None else None
-        c_prev_all = self._previous(out[:, :, P:], self.c0)
         dh = np.zeros_like(self.h0)
         dc = np.zeros_like(self.c0)
         dcell = np.empty((B, H), g.dtype)
+        deriv = np.empty((B, 4 * H), g.dtype)
+        dtanh_c = np.empty((B, H), g.dtype)
+        first = T - 1 if self.reverse else 0
+        # step by step on arrays that stay in cache: the nonlinearities' derivatives too, which over all
+        # steps at once would be passes over (T, B, 4H) arrays bigger than the cache
         for t in _steps(T, not self.reverse):
             dh += g[t, :, :P]
             dc += g[t, :, P:]
@@ -211,16 +214,24 @@ class RecurrentLayer(Function):
                 dh_new = dh_new @ self.w_hr
             a = act[t]
             i, f, gg, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            np.subtract(1, a, out=deriv)          # a(1 - a) for the sigmoids, 1 - g^2 for tanh
+            deriv *= a
+            dg = deriv[:, 2 * H:3 * H]
+            np.multiply(gg, gg, out=dg)
+            np.subtract(1, dg, out=dg)
             tc = tanh_c[t]
+            np.multiply(tc, tc, out=dtanh_c)
+            np.subtract(1, dtanh_c, out=dtanh_c)
             np.multiply(dh_new, o, out=dcell)
-            dcell *= dtanh_c[t]
+            dcell *= dtanh_c
             dcell += dc_new
             d = dpre[t]
+            c_prev = self.c0 if t == first else out[t - 1 if not self.reverse else t + 1, :, P:]
             np.multiply(dcell, gg, out=d[:, :H])
-            np.multiply(dcell, c_prev_all[t], out=d[:, H:2 * H])
+            np.multiply(dcell, c_prev, out=d[:, H:2 * H])
             np.multiply(dcell, i, out=d[:, 2 * H:3 * H])
             np.multiply(dh_new, tc, out=d[:, 3 * H:])
-            d *= deriv[t]
+            d *= deriv
             dh = d @ self.w_hh
             dc = dcell * f
             if self.mask is not None:
@@ -242,26 +253,40 @@ class RecurrentLayer(Function):
         rz = np.empty((T, B, 2 * H), dt)          # the reset and update gates
         n_all = np.empty((T, B, H), dt)           # the candidate state
         hn_all = np.empty((T, B, H), dt)          # W_hn h + b_hn, which the reset gate scales
-        w_t = self.w_hh.T
+        # r and z: their bias b_hr, b_hz added to all steps at once, and the sigmoid's halving applied to those
+        # steps and to W_hh's rows (exact: a power of two); b_hn stays apart, inside r * (W_hn h + b_hn)
+        xs = xp[:, :, :2 * H] + self.b_hh[:2 * H] if self.b_hh is not None else xp[:, :, :2 * H].copy()
+        xs *= 0.5
+        half = np.ones(G, dt)
+        half[:2 * H] = 0.5
+        # a row-major copy of W^T: BLAS multiplies h @ W^T faster from it than from the transposed view
+        w_t = np.ascontiguousarray((self.w_hh * half[:, None]).T)
+        b_hn = None if self.b_hh is None else self.b_hh[2 * H:]
+        hh = np.empty((B, G), dt)
+        step = np.empty((B, H), dt)
         h = self.h0
         for t in _steps(T, self.reverse):
-            hh = h @ w_t
-            if self.b_hh is not None:
-                hh += self.b_hh
-            x = xp[t]
+            np.matmul(h, w_t, out=hh)
             s = rz[t]
-            np.add(x[:, :2 * H], hh[:, :2 * H], out=s)
-            s *= 0.5
+            np.add(hh[:, :2 * H], xs[t], out=s)
             np.tanh(s, out=s)
             s *= 0.5
             s += 0.5
-            hn_all[t] = hh[:, 2 * H:]
+            hn = hn_all[t]
+            if b_hn is None:
+                hn[...] = hh[:, 2 * H:]
+            else:
+                np.add(hh[:, 2 * H:], b_hn, out=hn)
             n = n_all[t]
-            np.multiply(s[:, :H], hh[:, 2 * H:], out=n)
-            n += x[:, 2 * H:]
+            np.multiply(s[:, :H], hn, out=n)
+            n += xp[t, :, 2 * H:]
             np.tanh(n, out=n)
-            new = n + s[:, H:] * (h - n)
-            h = out[t] = self._mix(t, new, h)
+            np.subtract(h, n, out=step)           # h' = n + z (h - n)
+            step *= s[:, H:]
+            if self.mask is None:
+                h = np.add(n, step, out=out[t])
+            else:
+                h = out[t] = self._mix(t, n + step, h)
         self.keep = (out, rz, n_all, hn_all)
         return out
 
@@ -270,23 +295,36 @@ class RecurrentLayer(Function):
         T, B, H = g.shape
         prev = self._previous(out, self.h0)
         dxp = np.empty((T, B, 3 * H), g.dtype)
-        dhh = np.empty((T, B, 3 * H), g.dtype)
+        dhh = np.empty((T, B, 3 * H), g.dtype)    # the gradient of W_hh h + b_hh: dxp's, with its n part scaled by r
         dh = np.zeros_like(self.h0)
+        carried = np.empty_like(dh)
+        one_minus = np.empty_like(dh)
+        # step by step on (B, H) arrays that stay in cache, written into preallocated arrays (no temporaries)
         for t in _steps(T, not self.reverse):
-            dh = dh + g[t]
+            dh += g[t]
             d = dh if self.mask is None else dh * self.mask[t]
             r, z, n = rz[t, :, :H], rz[t, :, H:], n_all[t]
-            dn = d * (1 - z) * (1 - n * n)
-            dz = d * (prev[t] - n) * z * (1 - z)
-            dr = dn * hn_all[t] * r * (1 - r)
-            dxp[t, :, :H] = dr
-            dxp[t, :, H:2 * H] = dz
-            dxp[t, :, 2 * H:] = dn
+            dr, dz, dn = dxp[t, :, :H], dxp[t, :, H:2 * H], dxp[t, :, 2 * H:]
+            np.subtract(1, z, out=one_minus)
+            np.multiply(n, n, out=dn)             # dn = dh' (1 - z)(1 - n^2)
+            np.subtract(1, dn, out=dn)
+            dn *= one_minus
+            dn *= d
+            np.subtract(prev[t], n, out=dz)       # dz = dh' (h - n) z (1 - z)
+            dz *= z
+            dz *= one_minus
+            dz *= d
+            np.subtract(1, r, out=one_minus)
+            np.multiply(dn, hn_all[t], out=dr)    # dr = dn (W_hn h + b_hn) r (1 - r)
+            dr *= r
+            dr *= one_minus
             dhh[t, :, :2 * H] = dxp[t, :, :2 * H]
-            dhh[t, :, 2 * H:] = dn * r
-            carried = d * z
+            np.multiply(dn, r, out=dhh[t, :, 2 * H:])
+            np.multiply(d, z, out=carried)
             if self.mask is not None:
-                carried += dh - d
-            dh = dhh[t] @ self.w_hh + carried
+                carried += dh
+                carried -= d
+            np.matmul(dhh[t], self.w_hh, out=dh)
+            dh += carried
         dw, db = self._weight_grads(dhh, prev)
         return _tensor(dxp, g), _tensor(dh, g), None, _tensor(dw, g), _tensor(db, g), None

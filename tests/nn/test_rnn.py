@@ -425,3 +425,26 @@ def test_packed_sequence_class():
     q = lib_rnn.PackedSequence((p.data, p.batch_sizes))
     assert q.sorted_indices is None
     assert lib_rnn.invert_permutation(to_lib(LIB, np.array([2, 0, 1]))).tolist() == [1, 2, 0]
+
+
+@pytest.mark.skipif(LIB.__name__ != "ember", reason="ember's fused recurrence itself")
+@pytest.mark.parametrize("mode", ["RNN_TANH", "RNN_RELU", "LSTM"])
+def test_fused_recurrence_takes_the_hidden_bias_apart_or_folded(mode):
+    """nn.RNN and nn.LSTM fold b_hh into the input projection's bias; the fused op also takes it apart
+    (as a GRU must): both ways give the same states and gradients."""
+    from ember.ops.rnn import RecurrentLayer
+    T, B, H = 5, 3, 4
+    G = 4 * H if mode == "LSTM" else H
+    arrays = [rng_array(s, i, "float64") for i, s in enumerate([(T, B, G), (B, H), (B, H), (G, H), (G,)])]
+    results = []
+    for folded in (False, True):
+        xp, h0, c0, w, b = [LIB.tensor(a, requires_grad=True) for a in arrays]
+        c0_arg = c0 if mode == "LSTM" else None
+        if folded:
+            out = RecurrentLayer.apply(xp + b, h0, c0_arg, w, None, None, mode=mode)
+        else:
+            out = RecurrentLayer.apply(xp, h0, c0_arg, w, b, None, mode=mode)
+        (out * LIB.tensor(rng_array(tuple(out.shape), 9, "float64"))).sum().backward()
+        results.append([out] + [t.grad for t in (xp, h0, w, b)])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)

@@ -976,6 +976,9 @@ OPS += [
     # -- indexing ---------------------------------------------------------------------------------------
     OpSpec("Tensor.scatter_", lambda lib, x, i, s: x.clone().scatter_(1, i, s),
            [F(3, 5), Perm(3, 2, dim=1, size=5), F(3, 2)]),
+    OpSpec("Tensor.scatter_.value", lambda lib, x, i: x.clone().scatter_(1, i, 2.5),
+           [F(3, 5), Perm(3, 2, dim=1, size=5)],
+           note="without autograd, written straight into x (the one-hot idiom zeros(...).scatter_(1, ids, 1))"),
     OpSpec("torch.scatter_add", lambda lib, x, i, s: lib.scatter_add(x, 1, i, s), [F(3, 5), I(3, 4, high=5), F(3, 4)],
            note="repeated indices add up"),
     OpSpec("Tensor.scatter_add", lambda lib, x, i, s: x.scatter_add(0, i, s), [F(4, 3), I(5, 3, high=4), F(5, 3)]),

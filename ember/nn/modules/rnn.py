@@ -194,6 +194,10 @@ class RNNBase(Module):
                 w_ih, w_hh = w[0], w[1]
                 b_ih, b_hh = (w[2], w[3]) if self.bias else (None, None)
                 w_hr = w[-1] if self.proj_size > 0 else None
+                if b_hh is not None and self.mode != "GRU":
+                    # outside a GRU (whose b_hn sits inside r * (W_hn h + b_hn)) both biases just add to the
+                    # input projection: as one bias of the projection's GEMM, no pass over (T, B, G) for b_hh
+                    b_ih, b_hh = b_ih + b_hh, None
                 xp = F.linear(x, w_ih, b_ih)
                 out = RecurrentLayer.apply(xp, h0[k], c0[k] if lstm else None, w_hh, b_hh, w_hr, mode=self.mode,
                                            reverse=direction == 1, mask=mask)
