@@ -433,7 +433,10 @@ def _backward_from(root, grad, retain_graph, create_graph):
                         prev = forked.get(child)
                         forked[child] = gi if prev is None else prev + gi
                 elif gi is not None:
-                    _leaf_sum(leaves, child, gi)
+                    if child in leaves:
+                        _leaf_sum(leaves, child, gi)
+                    else:
+                        leaves[child] = gi      # the first gradient for this leaf (the common case)
             if forked is not None:
                 _backward_counted(forked, leaves, retain_graph)
                 break
@@ -505,7 +508,10 @@ def _backward_counted(grads, leaves, retain_graph):
                 if not left:
                     ready.append(child)
             elif gi is not None:
-                _leaf_sum(leaves, child, gi)
+                if child in leaves:
+                    _leaf_sum(leaves, child, gi)
+                else:
+                    leaves[child] = gi
 
 
 def _retain(node, g):
