@@ -467,7 +467,7 @@ def _leaf_sum(leaves, leaf, g):
         total = prev + g
         if not _GradState.enabled:
             total.__dict__["_engine_sum"] = True
-            total.__dict__["_fresh"] = True   # and nobody else holds it: the leaf may keep it as .grad
+            _mark_fresh(total)   # and nobody else holds it: the leaf may keep it as .grad
         leaves[leaf] = total
 
 
@@ -532,7 +532,11 @@ def _run_hooks(hooks, g):
 def fresh_grad(data):
     """A gradient Tensor around an array its op has just made and holds nowhere else: a leaf whose .grad
     is None may take the array as it is instead of copying it (see _accumulate)."""
-    t = Tensor._make(data)
+    return _mark_fresh(Tensor._make(data))
+
+
+def _mark_fresh(t):
+    """Mark gradient Tensor t as holding an array nobody else holds (see fresh_grad). Returns t."""
     t.__dict__["_fresh"] = True
     return t
 

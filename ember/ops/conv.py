@@ -47,7 +47,7 @@ is the textbook im2col convolution in a dozen lines, the oracle the others are t
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ember.autograd.function import Function, fresh_grad
+from ember.autograd.function import Function, fresh_grad, _mark_fresh
 from ember.backend.memory import padded, scratch
 from ember.backend.threads import get_threads as _threads, matmul, parallel, route_threads
 from ember.autograd.grad_mode import _GradState
@@ -717,7 +717,7 @@ class Convolution(Function):
         if need_w:
             gw = _ConvGradWeight.apply(x, grad, geom=g, cols=self.__dict__.get("cols"), gcm=gcm)
             if not _GradState.enabled:
-                gw.__dict__["_fresh"] = True    # _grad_weight's array is its own: the weight's .grad may take it
+                _mark_fresh(gw)    # _grad_weight's array is its own: the weight's .grad may take it
         if len(nx) > 2 and nx[2] is not None:
             if _GradState.enabled:      # create_graph: a recorded sum, so it can be differentiated again
                 gb = grad.sum((0, 2) if g.one_d else (0, 2, 3))
