@@ -21,7 +21,6 @@ The pieces, in the order a repr is built:
 """
 
 import contextlib
-import dataclasses
 import math
 import sys
 
@@ -35,13 +34,16 @@ __all__ = ["tensor_repr", "set_printoptions", "get_printoptions", "printoptions"
 # ---------------------------------------------------------------------------
 
 
-@dataclasses.dataclass
 class _PrintOptions:
-    precision: int = 4  # digits after the decimal point
-    threshold: float = 1000  # more elements than this => summarize with "..."
-    edgeitems: int = 3  # items kept at each end of a summarized dimension
-    linewidth: int = 80  # characters per line before a 1-d row wraps
-    sci_mode: bool | None = None  # None: choose automatically per tensor
+    """PyTorch's print options, in the order get_printoptions() lists them (a plain class: the
+    dataclasses module would add a millisecond to `import ember`)."""
+
+    def __init__(self):
+        self.precision = 4  # digits after the decimal point
+        self.threshold = 1000  # more elements than this => summarize with "..."
+        self.edgeitems = 3  # items kept at each end of a summarized dimension
+        self.linewidth = 80  # characters per line before a 1-d row wraps
+        self.sci_mode = None  # None: choose automatically per tensor
 
 
 PRINT_OPTS = _PrintOptions()
@@ -85,7 +87,7 @@ def set_printoptions(
 
 def get_printoptions():
     """The current print options, as a dict accepted by ``set_printoptions``."""
-    return dataclasses.asdict(PRINT_OPTS)
+    return dict(vars(PRINT_OPTS))
 
 
 @contextlib.contextmanager

@@ -8,12 +8,19 @@ class Generator:
     def __init__(self, device="cpu"):
         self.device = device
         self._seed = 67280421310721  # PyTorch's default seed, for familiarity
-        self._np = np.random.Generator(np.random.PCG64(self._seed))
+        self._bits = None
+
+    @property
+    def _np(self):
+        """The NumPy generator, made at the first draw after a seed: `import ember` then needs no
+        numpy.random (which imports secrets, hashlib and random: a tenth of ember's import time)."""
+        if self._bits is None:
+            self._bits = np.random.Generator(np.random.PCG64(self._seed & 0xFFFF_FFFF_FFFF_FFFF))
+        return self._bits
 
     def manual_seed(self, seed):
-        seed = int(seed)
-        self._seed = seed
-        self._np = np.random.Generator(np.random.PCG64(seed & 0xFFFF_FFFF_FFFF_FFFF))
+        self._seed = int(seed)
+        self._bits = None
         return self
 
     def seed(self):

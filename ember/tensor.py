@@ -659,7 +659,7 @@ def _ones_like_scalar(a):
     ones = _ONES.get(key)
     if ones is None:
         ones = _ONES[key] = np.ones(a.shape, a.dtype)
-    return Tensor._make(ones.copy())
+    return _init_fields(_new(Tensor), ones.copy())
 from ember import ops as _ops  # noqa: E402  (the ops import Tensor from here)
 from ember import creation as _creation  # noqa: E402
 from ember import random as _random  # noqa: E402

@@ -84,3 +84,26 @@ def test_star_import_gives_all():
     exec("from ember import *", namespace)
     assert set(namespace) - {"__builtins__"} == set(ember.__all__)
     assert namespace["add"] is ember.add and namespace["float32"] is ember.float32
+
+
+def test_import_ember_loads_only_numpy_and_light_stdlib():
+    """`import ember` stays a tenth of torch's: no torch, and not numpy.random (its generators, secrets,
+    hashlib), which the default Generator imports at its first draw instead."""
+    import subprocess
+    import sys
+    code = ("import sys, ember\n"
+            "print(','.join(m for m in ('torch', 'numpy.random', 'secrets', 'dataclasses') if m in sys.modules))\n"
+            "ember.manual_seed(0); ember.rand(1)\n"
+            "print('numpy.random' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == ""
+    assert out[1] == "True"
+
+
+def test_lazy_default_generator_reproduces_seeded_draws():
+    ember.manual_seed(1234)
+    a = ember.rand(5)
+    g = ember.Generator().manual_seed(1234)
+    assert ember.equal(a, ember.rand(5, generator=g))
+    ember.manual_seed(1234)
+    assert ember.equal(a, ember.rand(5))

@@ -7,11 +7,18 @@ bare run (over the runs other processes left undisturbed, when there
 are enough of them; see harness.py).  Peak memory = the whole child process's peak RSS (VmHWM, see
 REPORT_PEAK).  NumPy is measured too, as the floor a NumPy-based framework
 cannot go below.
+
+Every library is timed with its bytecode cached, as after `pip install` (which
+writes the .pyc files): the children write and read theirs under a private
+PYTHONPYCACHEPREFIX, filled by the warm-up round.  A machine that sets
+PYTHONDONTWRITEBYTECODE (this sandbox does) would otherwise time the compiling of
+ember's sources from an editable checkout against torch's cached bytecode.
 """
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import harness
@@ -29,12 +36,20 @@ TARGET_MIB = 40.0
 REPORT_PEAK = "\nfor _l in open('/proc/self/status'):\n    _l.startswith('VmHWM:') and print(_l.split()[1])"
 
 
-def spawn(code: str):
+def child_env(pycache: str) -> dict:
+    """The children's environment: bytecode written to and read from `pycache`."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = pycache
+    return env
+
+
+def spawn(code: str, env=None):
     """Run `python -c code`; returns (wall seconds, peak RSS in MiB or None, whether
     other processes left it undisturbed) of that child."""
     c0 = harness.cpu_snapshot()
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", code + REPORT_PEAK], cwd=ROOT, capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-c", code + REPORT_PEAK], cwd=ROOT, capture_output=True, text=True,
+                       env=env)
     wall = time.perf_counter() - t0
     clean = harness.is_clean(wall, harness.foreign_since(c0))
     if p.returncode != 0:
@@ -51,17 +66,19 @@ def run(opts):
     if opts.wait_quiet > 0:
         harness.wait_quiet(opts.wait_quiet)
     errors = {}
-    for i in range(runs + 1):  # round 0 is warm-up
-        for key, code in codes.items():
-            if key in errors:
-                continue
-            try:
-                s = spawn(code)
-            except RuntimeError as e:
-                errors[key] = str(e)
-                continue
-            if i:
-                samples[key].append(s)
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache:
+        env = child_env(pycache)
+        for i in range(runs + 1):  # round 0 is warm-up (and writes the bytecode)
+            for key, code in codes.items():
+                if key in errors:
+                    continue
+                try:
+                    s = spawn(code, env)
+                except RuntimeError as e:
+                    errors[key] = str(e)
+                    continue
+                if i:
+                    samples[key].append(s)
 
     def stats(key):
         if key in errors:

@@ -115,9 +115,10 @@ class Function:
     # -- what backward reads -------------------------------------------------------------
     @property
     def saved_tensors(self):
-        if self._released:
-            raise RuntimeError(_FREED_MSG)
-        saved = self._saved
+        try:
+            saved = self._saved   # release() deletes it
+        except AttributeError:
+            raise RuntimeError(_FREED_MSG) from None
         versions = self._saved_versions  # None for a saved number
         if len(saved) == 2:  # the binary ops' case, unrolled
             va, vb = versions
