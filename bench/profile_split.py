@@ -2,7 +2,7 @@
 
     python bench/profile_split.py                   all workloads
     python bench/profile_split.py lenet resnet18    some of them
-    python bench/profile_split.py --isa avx2        OpenBLAS held to its Haswell kernel (an AVX2 host emulated)
+    python bench/profile_split.py --isa avx2        OpenBLAS and NumPy's loops held to AVX2 (an AVX2 host emulated)
 
 Buckets (by the function that spends the time, not its callers):
   GEMM            matrix multiplies (ember.backend.threads.matmul, NumPy's matmul/dot/einsum)
@@ -119,15 +119,17 @@ def main():
     ap.add_argument("names", nargs="*", default=["mlp", "dnn", "lenet", "lenet-inference", "resnet18"])
     ap.add_argument("--isa", choices=["native", "avx2"], default="native")
     opts = ap.parse_args()
-    if opts.isa == "avx2" and os.environ.get("OPENBLAS_CORETYPE") != "Haswell":
-        os.environ["OPENBLAS_CORETYPE"] = "Haswell"          # read when NumPy loads OpenBLAS: start again
+    from harness import isa_env, machine_info
+    wanted = isa_env(opts.isa)
+    if any(os.environ.get(k) != v for k, v in wanted.items()):
+        os.environ.update(wanted)          # read when NumPy loads (OpenBLAS, its ufunc dispatch): start again
         os.execv(sys.executable, [sys.executable] + sys.argv)
-    from harness import machine_info
     m = machine_info()
     import threadpoolctl
     blas = [f"{p['internal_api']} {p['version']} kernel {p['architecture']}" for p in threadpoolctl.threadpool_info()
             if p["user_api"] == "blas"]
-    print(f"# where ember's time goes ({m['cpu_model']}, {m['cpu_count']} CPUs; NumPy BLAS: {', '.join(blas)})\n")
+    print(f"# where ember's time goes ({m['cpu_model']}, {m['cpu_count']} CPUs; NumPy BLAS: {', '.join(blas)}; "
+          f"NumPy's ufunc loops: {m['numpy_simd']})\n")
     for name, label, step, steps in workloads(opts.names):
         per_step, split = profile(step, steps)
         total = sum(split.values())

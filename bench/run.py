@@ -284,6 +284,8 @@ def describe_blas(info):
                          f"({tp.get('threading_layer') or '?'})".replace("  ", " "))
         else:
             parts.append(f"{tp['internal_api']} ({os.path.basename(tp.get('filepath') or '?')})")
+    if info["name"] == "ember" and info.get("numpy_simd"):
+        parts.append(f"NumPy's ufunc loops {info['numpy_simd']}")
     return f"{info['name']} {info.get('version') or '?'}: " + "; ".join(parts or ["no thread pools seen"])
 
 
