@@ -145,7 +145,7 @@ def _global_avg(g, r):
 
 
 def _batch_norm(g, r):
-    x, weight, bias, mean, invstd = r.inputs
+    x, weight, bias, mean, invstd = r.inputs[:5]   # (then `centered`, None outside training)
     if getattr(r.fn, "training", False):
         raise UnsupportedOperatorError("batch_norm in training mode (call model.eval() before exporting)", g.opset)
     shape = [1, -1] + [1] * (x.ndim - 2)

@@ -23,36 +23,60 @@ def once_differentiable(backward):
 
 
 class BatchNorm(Function):
+    """Batch normalisation on arrays. Forward and backward make the same NumPy calls, in the same order,
+    as the textbook expressions (noted beside each), with the big temporaries written into buffers
+    this op owns: results are bitwise those of the expressions, with fewer passes and allocations."""
     stash = ("xhat",)
 
     @classmethod
     def _node_name(cls):
         return "NativeBatchNormBackward0"
 
-    def forward(self, x, weight, bias, mean, invstd):
+    def forward(self, x, weight, bias, mean, invstd, centered=None):
         shape = (1, -1) + (1,) * (x.ndim - 2)
-        xhat = (x - mean.reshape(shape)) * invstd.reshape(shape)
+        # xhat = (x - mean) * invstd; `centered` (training) is x - mean already, made for the variance
+        xhat = np.subtract(x, mean.reshape(shape)) if centered is None else centered
+        np.multiply(xhat, invstd.reshape(shape), out=xhat)
         self.xhat, self.invstd, self.weight, self.shape = xhat, invstd, weight, shape
         self.axes = (0,) + tuple(range(2, x.ndim))
-        out = xhat if weight is None else xhat * weight.reshape(shape)
+        if weight is None and bias is None:
+            return xhat
+        if weight is None:
+            return xhat + bias.reshape(shape)
+        out = np.multiply(xhat, weight.reshape(shape))               # xhat * weight (+ bias)
         if bias is not None:
-            out = out + bias.reshape(shape)
+            if bias.dtype == out.dtype:
+                np.add(out, bias.reshape(shape), out=out)
+            else:
+                out = out + bias.reshape(shape)
         return out
 
     @once_differentiable
     def backward(self, grad):
         g = grad._data
         xhat, axes, shape = self.xhat, self.axes, self.shape
+        same = g.dtype == xhat.dtype
         gb = g.sum(axis=axes) if self.next[2] is not None else None
-        gw = (g * xhat).sum(axis=axes) if self.next[1] is not None else None
+        g_xhat = None
+        if self.next[1] is not None or (self.next[0] is not None and self.training):
+            g_xhat = g * xhat                                          # a buffer this pass owns
+        gw = g_xhat.sum(axis=axes) if self.next[1] is not None else None
         gx = None
         if self.next[0] is not None:
             scale = self.invstd if self.weight is None else self.invstd * self.weight
             if self.training:
                 count = g.size // g.shape[1]
                 sum_g = gb if gb is not None else g.sum(axis=axes)
-                sum_gx = gw if gw is not None else (g * xhat).sum(axis=axes)
-                gx = (g - (sum_g / count).reshape(shape) - xhat * (sum_gx / count).reshape(shape)) * scale.reshape(shape)
+                sum_gx = gw if gw is not None else g_xhat.sum(axis=axes)
+                a, b, s = (sum_g / count).reshape(shape), (sum_gx / count).reshape(shape), scale.reshape(shape)
+                if same:
+                    # (g - a - xhat * b) * s
+                    gx = np.subtract(g, a)
+                    t = np.multiply(xhat, b, out=g_xhat)
+                    np.subtract(gx, t, out=gx)
+                    np.multiply(gx, s, out=gx, casting="unsafe")
+                else:
+                    gx = (g - a - xhat * b) * s
             else:
                 gx = g * scale.reshape(shape)
         return tuple(None if a is None else Tensor._make(a.astype(g.dtype, copy=False)) for a in (gx, gw, gb))
@@ -68,12 +92,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     axes = (0,) + tuple(range(2, x.ndim))
+    centered = None
     if training:
         count = x.size // c if c else 0
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         mean = x.mean(axis=axes)
-        var = x.var(axis=axes)
+        # x.var(axis=axes), computed as NumPy computes it (sum of squared deviations from the same mean, over
+        # the count), keeping the deviations: BatchNorm's forward needs x - mean too
+        centered = np.subtract(x, mean.reshape((1, -1) + (1,) * (x.ndim - 2)))
+        squares = np.multiply(centered, centered)
+        var = np.add.reduce(squares, axis=axes) / count
+        del squares
         if running_mean is not None:
             # running statistics use the unbiased variance, as PyTorch does
             m = momentum
@@ -86,7 +116,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     else:
         mean, var = running_mean._data, running_var._data
     invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-    out = BatchNorm.apply(input, weight, bias, mean=mean.astype(x.dtype, copy=False), invstd=invstd)
+    if centered is not None and centered.dtype != x.dtype:
+        centered = None
+    out = BatchNorm.apply(input, weight, bias, mean=mean.astype(x.dtype, copy=False), invstd=invstd,
+                          centered=centered)
     if out.grad_fn is not None:
         out.grad_fn.training = training
     return out
