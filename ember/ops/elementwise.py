@@ -1271,9 +1271,12 @@ def _refuse_complex(t, message, error=NotImplementedError):
 def relu(input, inplace=False):
     if inplace:
         return input._inplace(relu)
-    _refuse_complex(input, "clamp is not supported for complex types")
-    if input.dtype is _dt.bool_:
-        raise RuntimeError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
+    kind = input._data.dtype.kind
+    if kind != "f":   # one look at the dtype on the common path
+        if kind == "c":
+            raise NotImplementedError("clamp is not supported for complex types")
+        if kind == "b":
+            raise RuntimeError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
     return Relu.apply(input)
 
 
