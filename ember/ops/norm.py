@@ -116,8 +116,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     else:
         mean, var = running_mean._data, running_var._data
     invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-    if centered is not None and centered.dtype != x.dtype:
-        centered = None
     out = BatchNorm.apply(input, weight, bias, mean=mean.astype(x.dtype, copy=False), invstd=invstd,
                           centered=centered)
     if out.grad_fn is not None:
