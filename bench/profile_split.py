@@ -60,9 +60,9 @@ def workloads(names):
     import ember
     rng = np.random.default_rng(0)
 
-    def train(model_name, shape, classes=10, lr=0.01, init="default"):
+    def train(model_name, shape, classes=10, lr=0.01, init="default", optimizer="SGD"):
         model = common.build(ember, model_name, init=init)
-        opt = ember.optim.SGD(model.parameters(), lr=lr)
+        opt = getattr(ember.optim, optimizer)(model.parameters(), lr=lr)
         loss_fn = ember.nn.CrossEntropyLoss()
         x = ember.from_numpy(rng.standard_normal(shape, dtype=np.float32))
         y = ember.from_numpy(rng.integers(0, classes, shape[0]))
@@ -90,6 +90,8 @@ def workloads(names):
         "lenet-inference": ("LeNet inference, batch 256, eval, no_grad", lambda: inference("lenet", (256, 1, 28, 28)),
                             20),
         "resnet18": ("ResNet-18 (tutorial), 1x1x224x224, train step", lambda: train("resnet18", (1, 1, 224, 224)), 5),
+        "alexnet": ("AlexNet (tutorial), 1x1x224x224, Adam train step",
+                    lambda: train("alexnet", (1, 1, 224, 224), lr=1e-4, optimizer="Adam"), 5),
     }
     for name in names:
         label, make, steps = table[name]
@@ -116,7 +118,7 @@ def profile(step, steps):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("names", nargs="*", default=["mlp", "dnn", "lenet", "lenet-inference", "resnet18"])
+    ap.add_argument("names", nargs="*", default=["mlp", "dnn", "lenet", "lenet-inference", "resnet18", "alexnet"])
     ap.add_argument("--isa", choices=["native", "avx2"], default="native")
     opts = ap.parse_args()
     from harness import isa_env, machine_info

@@ -47,6 +47,35 @@ def test_matmul_equals_numpy(two_threads, sa, sb):
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("m,n", [(4096, 300), (3, 5), (1, 1), (0, 4), (700, 0)])
+def test_outer_product_route_equals_blas(n_threads, m, n):
+    """(m, 1) @ (1, n) is an elementwise multiply split by rows: the same numbers as BLAS's GEMM (up to the
+    sign of a zero), NaN and infinity included, at any thread count, into a fresh array or `out`."""
+    saved = ember.get_num_threads()
+    ember.set_num_threads(n_threads)
+    try:
+        rng = np.random.default_rng(2)
+        a = rng.standard_normal((m, 1)).astype(np.float32)
+        b = rng.standard_normal((1, n)).astype(np.float32)
+        if m > 2 and n > 2:
+            a[1, 0], b[0, 2] = np.nan, np.inf
+        expected = np.matmul(a, b)
+        got = threads.matmul(a, b)
+        assert got.shape == (m, n) and got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected)
+        out = np.full((m, n), 7.0, np.float32)
+        assert threads.matmul(a, b, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+        # through a linear layer's weight gradient at batch 1, in float64 too
+        x = ember.tensor(rng.standard_normal((1, n)))
+        w = ember.tensor(rng.standard_normal((m, n)), requires_grad=True)
+        ember.nn.functional.linear(x, w).sum().backward()
+        np.testing.assert_array_equal(w.grad.numpy(), np.ones((m, 1)) @ x.numpy())
+    finally:
+        ember.set_num_threads(saved)
+
+
 def test_matmul_of_transposed_views(two_threads):
     rng = np.random.default_rng(1)
     a = rng.standard_normal((600, 400)).astype(np.float32)

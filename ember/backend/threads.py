@@ -260,6 +260,8 @@ def matmul(a, b, out=None):
         # stacked rows, where NumPy would call BLAS once per matrix of the stack
         rows = matmul(a.reshape(-1, a.shape[-1]), b, None if out is None else out.reshape(-1, out.shape[-1]))
         return rows.reshape(a.shape[:-1] + (b.shape[-1],)) if out is None else out
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1 and a.dtype.kind == "f" and b.dtype.kind == "f":
+        return _outer(a, b, out)
     mode = _gemm_mode()
     if mode != "ember":
         # "auto": BLAS threads a GEMM of the main program, runs single-threaded inside a share of the pool
@@ -313,6 +315,19 @@ def matmul(a, b, out=None):
         def share(lo, hi):
             np.matmul(a, b[..., lo:hi], out=out[..., lo:hi])
         split(share, n)
+    return out
+
+
+def _outer(a, b, out=None):
+    """(m, 1) @ (1, n), a product of one term per element (a linear layer's weight gradient at batch 1):
+    an elementwise multiply split by rows. BLAS runs it as a GEMM at a fraction of memory speed; the
+    product of one term is the same number either way (its sign of zero aside: BLAS adds it to +0)."""
+    if out is None:
+        out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+
+    def share(lo, hi):
+        np.multiply(a[lo:hi], b, out=out[lo:hi])
+    parallel(share, a.shape[0], nbytes=out.nbytes)
     return out
 
 
