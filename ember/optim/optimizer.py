@@ -194,7 +194,11 @@ def _check_betas(betas):
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
-_BLOCK = 1 << 17      # elements per update call: the dozen passes over a block run in cache, not memory
+# elements per update call: the passes over a block run in cache, not memory. On one thread a smaller
+# block (its four or so arrays fit a core's L2) wins; with two, fewer calls do (bench/README.md, "Optimizer
+# blocks")
+_BLOCK = 1 << 17
+_BLOCK_ONE_THREAD = 1 << 15
 
 
 def _in_slices(arrays, update):
@@ -203,18 +207,16 @@ def _in_slices(arrays, update):
 
     An optimizer step is a dozen memory-bound passes over every parameter (Adam on ResNet-18: 11M
     elements); NumPy runs each pass on one core while releasing the GIL, so two threads each taking
-    half of every big parameter do the step in about half the time; and each works through its half in
+    half of every big parameter do the step in about half the time; and each works through its share in
     blocks, so that the passes over a block read it from cache instead of memory. Small steps stay on
     one thread, and a parameter whose arrays are not all contiguous is updated whole by the first
     thread."""
     from ember.backend.threads import get_threads, parallel
     sizes = [a[0].size for a in arrays]
-    total = sum(sizes)
-    if get_threads() <= 1 or total < (1 << 20):       # small steps: the hand-off costs more (bench/README.md)
-        for i, a in enumerate(arrays):
-            update(i, a)
-        return
     flat = [all(x.flags.c_contiguous for x in a) for a in arrays]
+    one_thread = get_threads() <= 1 or sum(sizes) < (1 << 20)   # small steps: the hand-off costs more
+    parts = 1 if one_thread else get_threads()
+    block = _BLOCK_ONE_THREAD if one_thread else _BLOCK
 
     def share(lo, hi):
         for i, a in enumerate(arrays):
@@ -224,12 +226,17 @@ def _in_slices(arrays, update):
                 continue
             n = sizes[i]
             a_lo, a_hi = n * lo // parts, n * hi // parts
+            if a_hi - a_lo <= block:
+                update(i, a if a_hi - a_lo == n else [x.reshape(-1)[a_lo:a_hi] for x in a])
+                continue
             views = [x.reshape(-1) for x in a]
-            for b_lo in range(a_lo, a_hi, _BLOCK):
-                b_hi = min(a_hi, b_lo + _BLOCK)
+            for b_lo in range(a_lo, a_hi, block):
+                b_hi = min(a_hi, b_lo + block)
                 update(i, [v[b_lo:b_hi] for v in views])
-    parts = get_threads()
-    parallel(share, parts)
+    if one_thread:
+        share(0, 1)
+    else:
+        parallel(share, parts)
 
 
 class Optimizer:
