@@ -195,8 +195,8 @@ def _check_betas(betas):
 
 
 # elements per update call: the passes over a block run in cache, not memory. On one thread a smaller
-# block (its four or so arrays fit a core's L2) wins; with two, fewer calls do (bench/README.md, "Optimizer
-# blocks")
+# block (its four or so arrays fit a core's L2) wins; with two, fewer calls do (bench/README.md, "Measured
+# reasons behind code paths")
 _BLOCK = 1 << 17
 _BLOCK_ONE_THREAD = 1 << 15
 

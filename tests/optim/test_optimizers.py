@@ -689,16 +689,20 @@ def test_nn_parameters():
                                   ("AdamW", dict(amsgrad=True, maximize=True)), ("SGD", dict(lr=0.1)),
                                   ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01)),
                                   ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True))], ids=_id)
-def test_big_parameters_split_between_threads(case):
+@pytest.mark.parametrize("threads,shapes", [(2, [(1200, 800), (3,), (257, 1031), ()]),
+                                            (1, [(1200, 800), (3,), (257, 1031), ()]),
+                                            (2, [(300, 400), (3,), (257, 131), ()])],
+                         ids=["split-2-threads", "blocks-1-thread", "small-step-blocks"])
+def test_big_parameters_split_between_threads(case, threads, shapes):
     """Parameters big enough for the update to be split between ember's threads (element slices of
-    each array), next to small ones and one non-contiguous one (updated whole): still torch's
-    trajectory."""
+    each array) or, on one thread or in a small step, into blocks, next to small ones and one
+    non-contiguous one (updated whole): still torch's trajectory."""
     cls_name, kwargs = case
     saved = LIB.get_num_threads()
-    LIB.set_num_threads(2)
+    LIB.set_num_threads(threads)
     try:
         rng = np.random.default_rng(3)
-        arrays = [rng.standard_normal(s).astype(np.float32) for s in [(1200, 800), (3,), (257, 1031), ()]]
+        arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
         seq = gradient_sequence(arrays, 4, seed=4)
         lp = make_params(LIB, arrays)
         transposed = np.ascontiguousarray(arrays[0].T).T          # same values, Fortran order
