@@ -318,6 +318,7 @@ def test_workers_gone_after_keyboard_interrupt_in_loop_body():
 
 SCRIPT_PRELUDE = """
 import os, sys, time, signal
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if started with SIGINT ignored
 sys.path[:0] = {paths!r}
 import ember
 from ember.utils.data import DataLoader
