@@ -5,8 +5,9 @@ with a seeded generator); per-worker seeding (seed = base_seed + worker id, repr
 generator, NumPy's and Python's global generators differ per worker); worker_init_fn and get_worker_info;
 errors in a worker re-raised with the worker's traceback; a dead worker and a timeout reported; no child
 process and no /dev/shm file left behind after exhaustion, deletion, an exception or a KeyboardInterrupt in
-the loop body, a Ctrl-C to the process group, or the main process being killed; persistent workers reused
-across epochs; 'spawn' works; and two workers really are faster than none on CPU-bound samples.
+the loop body, a Ctrl-C to the process group (also one landing just after a lock was taken, and a second one
+during the shutdown), or the main process being killed; persistent workers reused across epochs; 'spawn'
+works; and two workers really are faster than none on CPU-bound samples.
 
 Every test runs under the `no_leaks` fixture: the test's child processes and shm files must be gone at its
 end. With EMBER_TEST_LIB=torch the torch-compatible parts run against torch (checks the tests).
@@ -368,6 +369,74 @@ def test_ctrl_c_to_the_process_group():
     finally:
         if p.poll() is None:
             p.kill()
+            p.wait()
+    assert "interrupted\nchildren 0" in out, err
+    assert wait_until(lambda: descendants_gone(worker_pids), 5.0)
+
+
+# A KeyboardInterrupt is raised wherever the main thread next checks for signals: also just after a
+# threading.Condition's __enter__ (Python code) has acquired its lock, or just before its __exit__ releases it,
+# and the lock then stays held. This prelude delivers a simulated Ctrl-C at the first such point after
+# `trap["armed"]` is set, to whatever SIGINT handler is installed then, as the interpreter would.
+CONDITION_TRAP = """
+    import threading
+    trap = {"armed": False}
+
+    def ctrl_c_here():
+        if trap["armed"] and threading.current_thread() is threading.main_thread():
+            trap["armed"] = False
+            handler = signal.getsignal(signal.SIGINT)
+            if callable(handler):
+                handler(signal.SIGINT, None)
+
+    _enter, _exit = threading.Condition.__enter__, threading.Condition.__exit__
+
+    def trapped_enter(self):
+        held = _enter(self)
+        ctrl_c_here()
+        return held
+
+    def trapped_exit(self, *exc):
+        ctrl_c_here()
+        return _exit(self, *exc)
+
+    threading.Condition.__enter__, threading.Condition.__exit__ = trapped_enter, trapped_exit
+"""
+
+
+@pytest.mark.skipif(not IS_EMBER, reason="ember's shutdown")
+@pytest.mark.parametrize("phase", ["loop", "shutdown"])
+def test_ctrl_c_with_a_lock_just_taken_does_not_hang_the_shutdown(phase):
+    # loop: the Ctrl-C lands in the loop, where the main thread hands tasks to the workers (it used to leave
+    # an index queue's lock held, and the shutdown's final put waited for it forever); shutdown: a second
+    # Ctrl-C lands in the shutdown. Either way the workers must be stopped and the process must exit.
+    p = run_script(textwrap.dedent(CONDITION_TRAP) + textwrap.dedent(f"""
+        it = iter(DataLoader(Slow(), batch_size=4, num_workers=2))
+        next(it)
+        print(" ".join(str(w.pid) for w in it._workers), flush=True)
+        trap["armed"] = {phase == "loop"}
+        try:
+            for _ in it:
+                pass
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        trap["armed"] = {phase == "shutdown"}
+        try:
+            del it
+        except KeyboardInterrupt:
+            pass
+        trap["armed"] = False
+        import multiprocessing
+        print("children", len(multiprocessing.active_children()), flush=True)
+    """), start_new_session=True)
+    try:
+        worker_pids = [int(x) for x in p.stdout.readline().split()]
+        time.sleep(0.2)
+        os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
             p.wait()
     assert "interrupted\nchildren 0" in out, err
     assert wait_until(lambda: descendants_gone(worker_pids), 5.0)

@@ -6,8 +6,9 @@ them, all in the caller's thread.
 Multi-process loading (``num_workers > 0``) follows torch's design:
 
 * Each worker is a daemon process (``fork`` on Linux unless ``multiprocessing_context`` or a global
-  ``multiprocessing.set_start_method`` says otherwise) with its own index queue; all send their results over
-  one shared result channel (a pipe with a write lock, see ``_utils.worker.ResultChannel``).
+  ``multiprocessing.set_start_method`` says otherwise) with its own index queue (a pipe fed by a thread, see
+  ``_utils.worker.IndexQueue``); all send their results over one shared result channel (a pipe with a write
+  lock, see ``_utils.worker.ResultChannel``).
 * The main process hands out task ``i`` (an index list, i.e. one batch) to worker ``i % num_workers``,
   keeping ``prefetch_factor * num_workers`` tasks in flight, and returns the batches strictly in task order
   (``in_order=True``): results that arrive early wait in ``_task_info``.
@@ -369,8 +370,7 @@ class _WorkerPool:
         self.owner_pid = os.getpid()
 
     def start_worker(self, worker_id, loop_kwargs):
-        index_queue = self.ctx.Queue()
-        index_queue.cancel_join_thread()  # never let a pipe to a dead worker block our exit
+        index_queue = _utils.worker.IndexQueue(self.ctx)
         self.index_queues.append(index_queue)
         self.final_sent.append(False)
         kwargs = dict(loop_kwargs, index_queue=index_queue, data_queue=self.result, done_event=self.done_event,
@@ -379,15 +379,19 @@ class _WorkerPool:
                              kwargs=kwargs, daemon=True)
         w.start()
         self.workers.append(w)
+        index_queue.release_reader()
+
+    def start_feeders(self):
+        # after the last fork: a forked child gets only the forking thread, and forking with threads running
+        # is best avoided
+        for q in self.index_queues:
+            q.start_feeder()
 
     def send_final(self, worker_id):
         """The final None makes a worker leave its loop; sent at most once per worker."""
         if not self.final_sent[worker_id]:
             self.final_sent[worker_id] = True
-            try:
-                self.index_queues[worker_id].put(None)
-            except (OSError, ValueError):
-                pass
+            self.index_queues[worker_id].put(None)
 
     def shutdown(self):
         if self.closed or os.getpid() != self.owner_pid:
@@ -408,8 +412,7 @@ class _WorkerPool:
                     w.kill()
                     w.join()
             for q in self.index_queues:
-                q.cancel_join_thread()
-                q.close()
+                q.close(timeout=1.0)
             self.result.close()
             _transfer.remove_leftovers(self.shm_prefix)
 
@@ -477,6 +480,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             if freeze:
                 gc.unfreeze()
         try:
+            pool.start_feeders()
             self._reset(loader, first_iter=True)
         except BaseException:
             self._shutdown_workers()

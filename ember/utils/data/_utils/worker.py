@@ -13,6 +13,7 @@ import pickle
 import queue
 import random
 import signal
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +111,69 @@ def _generate_state(base_seed, worker_id):
         data_val = (data_val * hash_const_B) & MASK32
         state.append((data_val ^ (data_val >> XSHIFT)) & MASK32)
     return state
+
+
+class IndexQueue:
+    """The main process's tasks for one worker: pickled in ``put``, written to a pipe by a feeder thread.
+
+    Not a multiprocessing.Queue: its ``put`` and ``close`` take a threading.Condition whose ``__enter__`` is
+    Python code, and a Ctrl-C landing just after the acquire raises a KeyboardInterrupt that leaves the lock
+    held, so the shutdown's final ``put`` waited for it forever. Here the hand-over to the feeder is one C
+    call (``queue.SimpleQueue.put``), which an interrupt can only precede or follow; the feeder thread, which
+    signals never interrupt, does the writing that may block.
+    """
+
+    _CLOSE = object()  # (never crosses a process boundary: compared by identity in the feeder)
+
+    def __init__(self, ctx):
+        self.reader, self.writer = ctx.Pipe(duplex=False)
+        self._pending = queue.SimpleQueue()
+        self._feeder = None
+
+    def __getstate__(self):
+        return {"reader": self.reader}  # (spawn) the worker only reads
+
+    def start_feeder(self):
+        self._feeder = threading.Thread(target=_feed, args=(self._pending, self.writer), daemon=True,
+                                        name="ember-dataloader-feeder")
+        self._feeder.start()
+
+    def release_reader(self):
+        """Once the worker has its copy: with no reader left, a dead worker's pipe breaks (the feeder stops)
+        instead of filling up."""
+        self.reader.close()
+
+    def put(self, obj):
+        self._pending.put(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def get(self, timeout):
+        """In the worker: the next task, or queue.Empty after ``timeout`` seconds."""
+        if not self.reader.poll(timeout):
+            raise queue.Empty
+        return pickle.loads(self.reader.recv_bytes())
+
+    def close(self, timeout):
+        """The feeder writes what was put before, closes the pipe and ends; waits at most ``timeout`` seconds
+        for that (a write to a worker that is gone fails at once)."""
+        self.reader.close()
+        if self._feeder is None:
+            self.writer.close()
+        else:
+            self._pending.put(self._CLOSE)
+            self._feeder.join(timeout)
+
+
+def _feed(pending, writer):
+    try:
+        while True:
+            buf = pending.get()
+            if buf is IndexQueue._CLOSE:
+                break
+            writer.send_bytes(buf)
+    except OSError:
+        pass  # the worker is gone: nothing more to send
+    finally:
+        writer.close()
 
 
 class ResultChannel:
