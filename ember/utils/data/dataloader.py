@@ -25,8 +25,12 @@ Multi-process loading (``num_workers > 0``) follows torch's design:
 * Shutdown (iterator exhausted without persistent workers, deleted, garbage-collected after an exception or a
   KeyboardInterrupt in the loop body, or at interpreter exit): set the done event, send every worker the final
   ``None``, wait for them to exit while draining the result pipe, terminate (then kill) whatever is still
-  alive after a few seconds, join everything and remove the iterator's leftover shm files. Workers ignore
-  SIGINT: a Ctrl-C reaches the main process, whose cleanup stops them.
+  alive after a few seconds, join everything and remove the iterator's leftover shm files.
+* Ctrl-C: workers ignore SIGINT, from their first instruction on (they are started with it blocked); the main
+  process gets a KeyboardInterrupt and its cleanup stops them. A KeyboardInterrupt may land anywhere in the
+  main thread, so nothing the shutdown relies on may be left half-done by one: the index queues hand tasks
+  over in a single C call, and starting the workers holds a Ctrl-C back until it is done
+  (``_utils.signal_handling``).
 """
 import gc
 import itertools
@@ -463,24 +467,25 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         # page of the parent's heap; the main process gets its objects back right after (gc.unfreeze). A
         # program that froze objects itself is left alone.
         freeze = ctx.get_start_method() == "fork" and gc.get_freeze_count() == 0
-        if freeze:
-            gc.freeze()
         try:
-            for i in range(self._num_workers):
-                pool.start_worker(i, dict(
-                    dataset_kind=self._dataset_kind, dataset=self._dataset, auto_collation=self._auto_collation,
-                    collate_fn=self._collate_fn, drop_last=self._drop_last, base_seed=self._base_seed,
-                    init_fn=self._worker_init_fn, num_workers=self._num_workers,
-                    persistent_workers=self._persistent_workers))
-                self._workers_status.append(True)
-        except BaseException:
-            self._shutdown_workers()
-            raise
-        finally:
-            if freeze:
-                gc.unfreeze()
-        try:
-            pool.start_feeders()
+            # a Ctrl-C meanwhile waits until every worker is running and tracked (then the shutdown stops them
+            # all), and the workers start with SIGINT blocked (not with forkserver: the server, which forks
+            # them, would keep the block for good if started now)
+            with _utils.signal_handling.sigint_deferred(block=ctx.get_start_method() != "forkserver"):
+                if freeze:
+                    gc.freeze()
+                try:
+                    for i in range(self._num_workers):
+                        pool.start_worker(i, dict(
+                            dataset_kind=self._dataset_kind, dataset=self._dataset,
+                            auto_collation=self._auto_collation, collate_fn=self._collate_fn,
+                            drop_last=self._drop_last, base_seed=self._base_seed, init_fn=self._worker_init_fn,
+                            num_workers=self._num_workers, persistent_workers=self._persistent_workers))
+                        self._workers_status.append(True)
+                finally:
+                    if freeze:
+                        gc.unfreeze()
+                pool.start_feeders()
             self._reset(loader, first_iter=True)
         except BaseException:
             self._shutdown_workers()

@@ -6,20 +6,19 @@ Each worker seeds its random streams (ember's default generator and Python's ``r
 batch, and send ``(task_idx, packed batch)`` to the result channel shared by all workers. An exception is sent
 as an ExceptionWrapper carrying the worker's traceback text. ``None`` on the index queue ends the loop; a
 ``_ResumeIteration`` starts a new epoch for persistent workers. The worker also exits when its parent dies
-(checked between tasks).
+(checked between tasks). It ignores SIGINT (see ``signal_handling``).
 """
 import os
 import pickle
 import queue
 import random
-import signal
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import MP_STATUS_CHECK_INTERVAL, ExceptionWrapper
-from . import transfer
+from . import signal_handling, transfer
 
 _worker_info = None
 
@@ -220,14 +219,15 @@ def _send(data_queue, idx, data, worker_id):
 
 def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, auto_collation, collate_fn,
                  drop_last, base_seed, init_fn, worker_id, num_workers, persistent_workers, shm_prefix):
+    # Ctrl-C in a terminal reaches the whole process group: the main process handles it and stops us (a
+    # worker interrupted in the middle of sending a batch would leave half a message in the pipe). We were
+    # started with SIGINT blocked, so nothing before this line could be interrupted either.
+    signal_handling.worker_ignore_sigint()
     from ember.utils.data.dataloader import _DatasetKind
     import ember
 
     watchdog = ManagerWatchdog()
     try:
-        # Ctrl-C in a terminal reaches the whole process group: let the main process handle it and stop us
-        # (a worker interrupted in the middle of sending a batch would leave half a message in the pipe)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
         ember.set_num_threads(1)  # workers share the cores; no BLAS thread pools fighting each other
         seed = base_seed + worker_id
         random.seed(seed)
