@@ -443,6 +443,36 @@ def test_ctrl_c_with_a_lock_just_taken_does_not_hang_the_shutdown(phase):
     assert wait_until(lambda: descendants_gone(worker_pids), 5.0)
 
 
+@pytest.mark.skipif(not IS_EMBER, reason="ember's shutdown")
+def test_second_ctrl_c_while_the_shutdown_joins_the_workers():
+    # the final part of the shutdown runs to its end (no thread, process or pipe left), then the Ctrl-C is
+    # delivered (from __del__ it can only be reported)
+    p = run_script("""
+        import multiprocessing, multiprocessing.process, threading
+        _join = multiprocessing.process.BaseProcess.join
+        ctrl_c = [True]
+
+        def join(self, timeout=None):
+            if ctrl_c:
+                ctrl_c.clear()
+                os.kill(os.getpid(), signal.SIGINT)
+            return _join(self, timeout)
+
+        multiprocessing.process.BaseProcess.join = join
+        it = iter(DataLoader(Slow(), batch_size=4, num_workers=2))
+        next(it)
+        del it
+        print("children", len(multiprocessing.active_children()), "threads", threading.active_count(), flush=True)
+    """)
+    try:
+        out, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "children 0 threads 1" in out and "KeyboardInterrupt" in err, (out, err)
+
+
 @pytest.mark.skipif(not IS_EMBER, reason="ember's start-up")
 @pytest.mark.parametrize("ctx", ["fork", "spawn"])
 def test_workers_ignore_ctrl_c_from_their_first_instruction(ctx):

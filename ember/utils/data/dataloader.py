@@ -23,14 +23,14 @@ Multi-process loading (``num_workers > 0``) follows torch's design:
 * A worker that dies is noticed at once (the main process waits on the workers' sentinels along with the
   result pipe) and reported as "DataLoader worker (pid(s) ...) exited unexpectedly".
 * Shutdown (iterator exhausted without persistent workers, deleted, garbage-collected after an exception or a
-  KeyboardInterrupt in the loop body, or at interpreter exit): set the done event, send every worker the final
+  KeyboardInterrupt in the loop body, or at interpreter exit): set the done flag, send every worker the final
   ``None``, wait for them to exit while draining the result pipe, terminate (then kill) whatever is still
   alive after a few seconds, join everything and remove the iterator's leftover shm files.
 * Ctrl-C: workers ignore SIGINT, from their first instruction on (they are started with it blocked); the main
   process gets a KeyboardInterrupt and its cleanup stops them. A KeyboardInterrupt may land anywhere in the
   main thread, so nothing the shutdown relies on may be left half-done by one: the index queues hand tasks
-  over in a single C call, and starting the workers holds a Ctrl-C back until it is done
-  (``_utils.signal_handling``).
+  over in a single C call, and starting the workers and the end of their shutdown hold a Ctrl-C back until
+  they are done (``_utils.signal_handling``). A second Ctrl-C during shutdown only cuts the wait short.
 """
 import gc
 import itertools
@@ -368,7 +368,7 @@ class _WorkerPool:
         self.index_queues = []
         self.final_sent = []
         self.result = _utils.worker.ResultChannel(ctx)
-        self.done_event = ctx.Event()
+        self.done_event = _utils.worker.DoneFlag(ctx)
         self.shm_prefix = shm_prefix
         self.closed = False
         self.owner_pid = os.getpid()
@@ -400,44 +400,59 @@ class _WorkerPool:
     def shutdown(self):
         if self.closed or os.getpid() != self.owner_pid:
             return  # (a forked child holding a copy of this pool must not touch its parent's workers)
-        self.closed = True
         try:
+            self.closed = True
             self.done_event.set()
             for worker_id in range(len(self.index_queues)):
                 self.send_final(worker_id)
             self._wait_for_workers()
         finally:
-            for w in self.workers:
-                if w.exitcode is None:
-                    w.terminate()
-            for w in self.workers:
-                w.join(timeout=1.0)
-                if w.exitcode is None:
-                    w.kill()
-                    w.join()
-            for q in self.index_queues:
-                q.close(timeout=1.0)
-            self.result.close()
-            _transfer.remove_leftovers(self.shm_prefix)
+            # a second Ctrl-C may cut the wait short, but not this: it is what stops the workers
+            with _utils.signal_handling.sigint_deferred(block=False):
+                self._stop()
 
     def _wait_for_workers(self):
-        """Until every worker has exited (or the deadline passes): drain the result pipe, so that no worker
-        stays blocked sending a batch nobody will read, and delete the shm files of those batches."""
+        """Until every worker has exited (or the deadline passes), drain the result pipe, so that no worker
+        stays blocked sending a batch nobody will read.
+
+        Runs while a second Ctrl-C may interrupt it, so it leaves nothing half-done: the bytes are thrown away
+        unparsed (a read cut short leaves the stream out of step, and a misread length would wait for bytes
+        that never come; the shm files of those batches go with the iterator's leftovers), and an exit is seen
+        on the worker's sentinel, not through ``exitcode``, whose ``waitpid`` would reap the worker and then
+        lose its status if interrupted before storing it (multiprocessing would count it alive for good).
+        """
         deadline = time.monotonic() + _SHUTDOWN_TIMEOUT
         reader = self.result.reader
-        while True:
-            alive = [w for w in self.workers if w.exitcode is None]
+        waiting_on = [reader]
+        running = [w.sentinel for w in self.workers]
+        while running:
             remaining = deadline - time.monotonic()
-            if not alive or remaining <= 0:
+            if remaining <= 0:
                 return
-            ready = _mp().connection.wait([reader] + [w.sentinel for w in alive], remaining)
+            ready = _mp().connection.wait(waiting_on + running, remaining)
+            running = [s for s in running if s not in ready]
             if reader in ready:
                 try:
-                    _, data = self.result.get()
-                except Exception:  # noqa: BLE001  (a torn message from a dying worker: stop draining)
-                    return
-                if type(data) is _transfer.Packed:
-                    data.discard()
+                    drained = os.read(reader.fileno(), 1 << 16)
+                except OSError:
+                    drained = b""
+                if not drained:  # (no writer left)
+                    waiting_on = []
+
+    def _stop(self):
+        """Terminates (then kills) the workers still alive, joins them, and closes the pipes and files."""
+        for w in self.workers:
+            if w.exitcode is None:
+                w.terminate()
+        for w in self.workers:
+            w.join(timeout=1.0)
+            if w.exitcode is None:
+                w.kill()
+                w.join()
+        for q in self.index_queues:
+            q.close(timeout=1.0)
+        self.result.close()
+        _transfer.remove_leftovers(self.shm_prefix)
 
 
 class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
@@ -633,8 +648,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def _shutdown_workers(self):
         """Stops and joins the workers (idempotent); the batches already returned stay valid."""
         self._shutdown = True
-        if self._finalizer is not None:
-            self._finalizer()
+        # called directly, not through the finalizer, which thus stays armed (for the iterator's end or the
+        # interpreter's exit) should a KeyboardInterrupt stop us before the shutdown has begun
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown()
 
     def __del__(self):
         self._shutdown_workers()

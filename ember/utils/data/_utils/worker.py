@@ -175,6 +175,21 @@ def _feed(pending, writer):
         writer.close()
 
 
+class DoneFlag:
+    """Set by the main process when it shuts the workers down: one shared byte and no lock, unlike a
+    multiprocessing.Event, whose lock a worker killed inside ``is_set`` would keep forever (and ``set``
+    would then wait for it)."""
+
+    def __init__(self, ctx):
+        self._value = ctx.RawValue("b", 0)
+
+    def set(self):
+        self._value.value = 1
+
+    def is_set(self):
+        return self._value.value != 0
+
+
 class ResultChannel:
     """Many writers (the workers), one reader (the main process): a pipe plus a write lock.
 
