@@ -5,8 +5,10 @@ with a seeded generator); per-worker seeding (seed = base_seed + worker id, repr
 generator, NumPy's and Python's global generators differ per worker); worker_init_fn and get_worker_info;
 errors in a worker re-raised with the worker's traceback; a dead worker and a timeout reported; no child
 process and no /dev/shm file left behind after exhaustion, deletion, an exception or a KeyboardInterrupt in
-the loop body, a Ctrl-C to the process group, or the main process being killed; persistent workers reused
-across epochs; 'spawn' works; and two workers really are faster than none on CPU-bound samples.
+the loop body, a Ctrl-C to the process group (also one landing just after a lock was taken, a second one
+during the shutdown, one while the workers start, and one reaching a worker the moment it exists), or the
+main process being killed; persistent workers reused across epochs; 'spawn' works; and two workers really
+are faster than none on CPU-bound samples.
 
 Every test runs under the `no_leaks` fixture: the test's child processes and shm files must be gone at its
 end. With EMBER_TEST_LIB=torch the torch-compatible parts run against torch (checks the tests).
@@ -318,6 +320,7 @@ def test_workers_gone_after_keyboard_interrupt_in_loop_body():
 
 SCRIPT_PRELUDE = """
 import os, sys, time, signal
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if started with SIGINT ignored
 sys.path[:0] = {paths!r}
 import ember
 from ember.utils.data import DataLoader
@@ -370,6 +373,177 @@ def test_ctrl_c_to_the_process_group():
             p.wait()
     assert "interrupted\nchildren 0" in out, err
     assert wait_until(lambda: descendants_gone(worker_pids), 5.0)
+
+
+# A KeyboardInterrupt is raised wherever the main thread next checks for signals: also just after a
+# threading.Condition's __enter__ (Python code) has acquired its lock, or just before its __exit__ releases it,
+# and the lock then stays held. This prelude delivers a simulated Ctrl-C at the first such point after
+# `trap["armed"]` is set, to whatever SIGINT handler is installed then, as the interpreter would.
+CONDITION_TRAP = """
+    import threading
+    trap = {"armed": False}
+
+    def ctrl_c_here():
+        if trap["armed"] and threading.current_thread() is threading.main_thread():
+            trap["armed"] = False
+            handler = signal.getsignal(signal.SIGINT)
+            if callable(handler):
+                handler(signal.SIGINT, None)
+
+    _enter, _exit = threading.Condition.__enter__, threading.Condition.__exit__
+
+    def trapped_enter(self):
+        held = _enter(self)
+        ctrl_c_here()
+        return held
+
+    def trapped_exit(self, *exc):
+        ctrl_c_here()
+        return _exit(self, *exc)
+
+    threading.Condition.__enter__, threading.Condition.__exit__ = trapped_enter, trapped_exit
+"""
+
+
+@pytest.mark.skipif(not IS_EMBER, reason="ember's shutdown")
+@pytest.mark.parametrize("phase", ["loop", "shutdown"])
+def test_ctrl_c_with_a_lock_just_taken_does_not_hang_the_shutdown(phase):
+    # loop: the Ctrl-C lands in the loop, where the main thread hands tasks to the workers (it used to leave
+    # an index queue's lock held, and the shutdown's final put waited for it forever); shutdown: a second
+    # Ctrl-C lands in the shutdown. Either way the workers must be stopped and the process must exit.
+    p = run_script(textwrap.dedent(CONDITION_TRAP) + textwrap.dedent(f"""
+        it = iter(DataLoader(Slow(), batch_size=4, num_workers=2))
+        next(it)
+        print(" ".join(str(w.pid) for w in it._workers), flush=True)
+        trap["armed"] = {phase == "loop"}
+        try:
+            for _ in it:
+                pass
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        trap["armed"] = {phase == "shutdown"}
+        try:
+            del it
+        except KeyboardInterrupt:
+            pass
+        trap["armed"] = False
+        import multiprocessing
+        print("children", len(multiprocessing.active_children()), flush=True)
+    """), start_new_session=True)
+    try:
+        worker_pids = [int(x) for x in p.stdout.readline().split()]
+        time.sleep(0.2)
+        os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert "interrupted\nchildren 0" in out, err
+    assert wait_until(lambda: descendants_gone(worker_pids), 5.0)
+
+
+@pytest.mark.skipif(not IS_EMBER, reason="ember's shutdown")
+def test_second_ctrl_c_while_the_shutdown_joins_the_workers():
+    # the final part of the shutdown runs to its end (no thread, process or pipe left), then the Ctrl-C is
+    # delivered (from __del__ it can only be reported)
+    p = run_script("""
+        import multiprocessing, multiprocessing.process, threading
+        _join = multiprocessing.process.BaseProcess.join
+        ctrl_c = [True]
+
+        def join(self, timeout=None):
+            if ctrl_c:
+                ctrl_c.clear()
+                os.kill(os.getpid(), signal.SIGINT)
+            return _join(self, timeout)
+
+        multiprocessing.process.BaseProcess.join = join
+        it = iter(DataLoader(Slow(), batch_size=4, num_workers=2))
+        next(it)
+        del it
+        print("children", len(multiprocessing.active_children()), "threads", threading.active_count(), flush=True)
+    """)
+    try:
+        out, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "children 0 threads 1" in out and "KeyboardInterrupt" in err, (out, err)
+
+
+@pytest.mark.skipif(not IS_EMBER, reason="ember's start-up")
+@pytest.mark.parametrize("ctx", ["fork", "spawn"])
+def test_workers_ignore_ctrl_c_from_their_first_instruction(ctx):
+    # a Ctrl-C that reaches each worker the moment it exists (with spawn: while its interpreter starts up)
+    p = run_script(f"""
+        import multiprocessing.process
+        _start = multiprocessing.process.BaseProcess.start
+
+        def start(self):
+            _start(self)
+            os.kill(self.pid, signal.SIGINT)
+
+        multiprocessing.process.BaseProcess.start = start
+        it = iter(DataLoader(list(range(40)), batch_size=4, num_workers=2, multiprocessing_context={ctx!r}))
+        print([next(it).tolist() for _ in range(4)], flush=True)
+        del it
+        import multiprocessing
+        print("children", len(multiprocessing.active_children()), flush=True)
+    """)
+    try:
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0 and "KeyboardInterrupt" not in err, err
+    assert out.split("\n")[:2] == [str([list(range(i, i + 4)) for i in range(0, 16, 4)]), "children 0"], err
+
+
+@pytest.mark.skipif(not IS_EMBER, reason="ember's start-up")
+def test_ctrl_c_while_the_workers_start():
+    # the KeyboardInterrupt waits until every worker is running and known, so that the cleanup stops them all
+    # (raised in the middle of starting one, it left that worker running and untracked)
+    p = run_script("""
+        import multiprocessing, multiprocessing.process
+        _start = multiprocessing.process.BaseProcess.start
+
+        def start(self):
+            _start(self)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        multiprocessing.process.BaseProcess.start = start
+        try:
+            it = iter(DataLoader(list(range(40)), batch_size=4, num_workers=2))
+            print("not interrupted", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        print("children", len(multiprocessing.active_children()), flush=True)
+    """)
+    try:
+        out, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "interrupted\nchildren 0" in out, err
+
+
+@pytest.mark.skipif(not IS_EMBER, reason="ember's signal handling")
+def test_sigint_deferred_delivers_the_ctrl_c_after_the_block():
+    from ember.utils.data._utils.signal_handling import sigint_deferred
+    handler = signal.getsignal(signal.SIGINT)
+    done = False
+    with pytest.raises(KeyboardInterrupt):
+        with sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # (the handler runs during or right after the sleep)
+            done = True
+    assert done
+    assert signal.getsignal(signal.SIGINT) is handler
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
 
 @pytest.mark.skipif(not IS_EMBER, reason="ember's watchdog interval")

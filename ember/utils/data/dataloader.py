@@ -6,8 +6,9 @@ them, all in the caller's thread.
 Multi-process loading (``num_workers > 0``) follows torch's design:
 
 * Each worker is a daemon process (``fork`` on Linux unless ``multiprocessing_context`` or a global
-  ``multiprocessing.set_start_method`` says otherwise) with its own index queue; all send their results over
-  one shared result channel (a pipe with a write lock, see ``_utils.worker.ResultChannel``).
+  ``multiprocessing.set_start_method`` says otherwise) with its own index queue (a pipe fed by a thread, see
+  ``_utils.worker.IndexQueue``); all send their results over one shared result channel (a pipe with a write
+  lock, see ``_utils.worker.ResultChannel``).
 * The main process hands out task ``i`` (an index list, i.e. one batch) to worker ``i % num_workers``,
   keeping ``prefetch_factor * num_workers`` tasks in flight, and returns the batches strictly in task order
   (``in_order=True``): results that arrive early wait in ``_task_info``.
@@ -22,10 +23,14 @@ Multi-process loading (``num_workers > 0``) follows torch's design:
 * A worker that dies is noticed at once (the main process waits on the workers' sentinels along with the
   result pipe) and reported as "DataLoader worker (pid(s) ...) exited unexpectedly".
 * Shutdown (iterator exhausted without persistent workers, deleted, garbage-collected after an exception or a
-  KeyboardInterrupt in the loop body, or at interpreter exit): set the done event, send every worker the final
+  KeyboardInterrupt in the loop body, or at interpreter exit): set the done flag, send every worker the final
   ``None``, wait for them to exit while draining the result pipe, terminate (then kill) whatever is still
-  alive after a few seconds, join everything and remove the iterator's leftover shm files. Workers ignore
-  SIGINT: a Ctrl-C reaches the main process, whose cleanup stops them.
+  alive after a few seconds, join everything and remove the iterator's leftover shm files.
+* Ctrl-C: workers ignore SIGINT, from their first instruction on (they are started with it blocked); the main
+  process gets a KeyboardInterrupt and its cleanup stops them. A KeyboardInterrupt may land anywhere in the
+  main thread, so nothing the shutdown relies on may be left half-done by one: the index queues hand tasks
+  over in a single C call, and starting the workers and the end of their shutdown hold a Ctrl-C back until
+  they are done (``_utils.signal_handling``). A second Ctrl-C during shutdown only cuts the wait short.
 """
 import gc
 import itertools
@@ -363,14 +368,13 @@ class _WorkerPool:
         self.index_queues = []
         self.final_sent = []
         self.result = _utils.worker.ResultChannel(ctx)
-        self.done_event = ctx.Event()
+        self.done_event = _utils.worker.DoneFlag(ctx)
         self.shm_prefix = shm_prefix
         self.closed = False
         self.owner_pid = os.getpid()
 
     def start_worker(self, worker_id, loop_kwargs):
-        index_queue = self.ctx.Queue()
-        index_queue.cancel_join_thread()  # never let a pipe to a dead worker block our exit
+        index_queue = _utils.worker.IndexQueue(self.ctx)
         self.index_queues.append(index_queue)
         self.final_sent.append(False)
         kwargs = dict(loop_kwargs, index_queue=index_queue, data_queue=self.result, done_event=self.done_event,
@@ -379,58 +383,76 @@ class _WorkerPool:
                              kwargs=kwargs, daemon=True)
         w.start()
         self.workers.append(w)
+        index_queue.release_reader()
+
+    def start_feeders(self):
+        # after the last fork: a forked child gets only the forking thread, and forking with threads running
+        # is best avoided
+        for q in self.index_queues:
+            q.start_feeder()
 
     def send_final(self, worker_id):
         """The final None makes a worker leave its loop; sent at most once per worker."""
         if not self.final_sent[worker_id]:
             self.final_sent[worker_id] = True
-            try:
-                self.index_queues[worker_id].put(None)
-            except (OSError, ValueError):
-                pass
+            self.index_queues[worker_id].put(None)
 
     def shutdown(self):
         if self.closed or os.getpid() != self.owner_pid:
             return  # (a forked child holding a copy of this pool must not touch its parent's workers)
-        self.closed = True
         try:
+            self.closed = True
             self.done_event.set()
             for worker_id in range(len(self.index_queues)):
                 self.send_final(worker_id)
             self._wait_for_workers()
         finally:
-            for w in self.workers:
-                if w.exitcode is None:
-                    w.terminate()
-            for w in self.workers:
-                w.join(timeout=1.0)
-                if w.exitcode is None:
-                    w.kill()
-                    w.join()
-            for q in self.index_queues:
-                q.cancel_join_thread()
-                q.close()
-            self.result.close()
-            _transfer.remove_leftovers(self.shm_prefix)
+            # a second Ctrl-C may cut the wait short, but not this: it is what stops the workers
+            with _utils.signal_handling.sigint_deferred(block=False):
+                self._stop()
 
     def _wait_for_workers(self):
-        """Until every worker has exited (or the deadline passes): drain the result pipe, so that no worker
-        stays blocked sending a batch nobody will read, and delete the shm files of those batches."""
+        """Until every worker has exited (or the deadline passes), drain the result pipe, so that no worker
+        stays blocked sending a batch nobody will read.
+
+        Runs while a second Ctrl-C may interrupt it, so it leaves nothing half-done: the bytes are thrown away
+        unparsed (a read cut short leaves the stream out of step, and a misread length would wait for bytes
+        that never come; the shm files of those batches go with the iterator's leftovers), and an exit is seen
+        on the worker's sentinel, not through ``exitcode``, whose ``waitpid`` would reap the worker and then
+        lose its status if interrupted before storing it (multiprocessing would count it alive for good).
+        """
         deadline = time.monotonic() + _SHUTDOWN_TIMEOUT
         reader = self.result.reader
-        while True:
-            alive = [w for w in self.workers if w.exitcode is None]
+        waiting_on = [reader]
+        running = [w.sentinel for w in self.workers]
+        while running:
             remaining = deadline - time.monotonic()
-            if not alive or remaining <= 0:
+            if remaining <= 0:
                 return
-            ready = _mp().connection.wait([reader] + [w.sentinel for w in alive], remaining)
+            ready = _mp().connection.wait(waiting_on + running, remaining)
+            running = [s for s in running if s not in ready]
             if reader in ready:
                 try:
-                    _, data = self.result.get()
-                except Exception:  # noqa: BLE001  (a torn message from a dying worker: stop draining)
-                    return
-                if type(data) is _transfer.Packed:
-                    data.discard()
+                    drained = os.read(reader.fileno(), 1 << 16)
+                except OSError:
+                    drained = b""
+                if not drained:  # (no writer left)
+                    waiting_on = []
+
+    def _stop(self):
+        """Terminates (then kills) the workers still alive, joins them, and closes the pipes and files."""
+        for w in self.workers:
+            if w.exitcode is None:
+                w.terminate()
+        for w in self.workers:
+            w.join(timeout=1.0)
+            if w.exitcode is None:
+                w.kill()
+                w.join()
+        for q in self.index_queues:
+            q.close(timeout=1.0)
+        self.result.close()
+        _transfer.remove_leftovers(self.shm_prefix)
 
 
 class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
@@ -460,23 +482,25 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         # page of the parent's heap; the main process gets its objects back right after (gc.unfreeze). A
         # program that froze objects itself is left alone.
         freeze = ctx.get_start_method() == "fork" and gc.get_freeze_count() == 0
-        if freeze:
-            gc.freeze()
         try:
-            for i in range(self._num_workers):
-                pool.start_worker(i, dict(
-                    dataset_kind=self._dataset_kind, dataset=self._dataset, auto_collation=self._auto_collation,
-                    collate_fn=self._collate_fn, drop_last=self._drop_last, base_seed=self._base_seed,
-                    init_fn=self._worker_init_fn, num_workers=self._num_workers,
-                    persistent_workers=self._persistent_workers))
-                self._workers_status.append(True)
-        except BaseException:
-            self._shutdown_workers()
-            raise
-        finally:
-            if freeze:
-                gc.unfreeze()
-        try:
+            # a Ctrl-C meanwhile waits until every worker is running and tracked (then the shutdown stops them
+            # all), and the workers start with SIGINT blocked (not with forkserver: the server, which forks
+            # them, would keep the block for good if started now)
+            with _utils.signal_handling.sigint_deferred(block=ctx.get_start_method() != "forkserver"):
+                if freeze:
+                    gc.freeze()
+                try:
+                    for i in range(self._num_workers):
+                        pool.start_worker(i, dict(
+                            dataset_kind=self._dataset_kind, dataset=self._dataset,
+                            auto_collation=self._auto_collation, collate_fn=self._collate_fn,
+                            drop_last=self._drop_last, base_seed=self._base_seed, init_fn=self._worker_init_fn,
+                            num_workers=self._num_workers, persistent_workers=self._persistent_workers))
+                        self._workers_status.append(True)
+                finally:
+                    if freeze:
+                        gc.unfreeze()
+                pool.start_feeders()
             self._reset(loader, first_iter=True)
         except BaseException:
             self._shutdown_workers()
@@ -624,8 +648,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def _shutdown_workers(self):
         """Stops and joins the workers (idempotent); the batches already returned stay valid."""
         self._shutdown = True
-        if self._finalizer is not None:
-            self._finalizer()
+        # called directly, not through the finalizer, which thus stays armed (for the iterator's end or the
+        # interpreter's exit) should a KeyboardInterrupt stop us before the shutdown has begun
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown()
 
     def __del__(self):
         self._shutdown_workers()

@@ -74,4 +74,4 @@ def _rebuild_exception_wrapper(exc_type, exc_msg, where):
     return w
 
 
-from . import collate, fetch, transfer, worker  # noqa: E402,F401
+from . import collate, fetch, signal_handling, transfer, worker  # noqa: E402,F401

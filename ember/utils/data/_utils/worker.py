@@ -6,19 +6,19 @@ Each worker seeds its random streams (ember's default generator and Python's ``r
 batch, and send ``(task_idx, packed batch)`` to the result channel shared by all workers. An exception is sent
 as an ExceptionWrapper carrying the worker's traceback text. ``None`` on the index queue ends the loop; a
 ``_ResumeIteration`` starts a new epoch for persistent workers. The worker also exits when its parent dies
-(checked between tasks).
+(checked between tasks). It ignores SIGINT (see ``signal_handling``).
 """
 import os
 import pickle
 import queue
 import random
-import signal
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import MP_STATUS_CHECK_INTERVAL, ExceptionWrapper
-from . import transfer
+from . import signal_handling, transfer
 
 _worker_info = None
 
@@ -112,6 +112,84 @@ def _generate_state(base_seed, worker_id):
     return state
 
 
+class IndexQueue:
+    """The main process's tasks for one worker: pickled in ``put``, written to a pipe by a feeder thread.
+
+    Not a multiprocessing.Queue: its ``put`` and ``close`` take a threading.Condition whose ``__enter__`` is
+    Python code, and a Ctrl-C landing just after the acquire raises a KeyboardInterrupt that leaves the lock
+    held, so the shutdown's final ``put`` waited for it forever. Here the hand-over to the feeder is one C
+    call (``queue.SimpleQueue.put``), which an interrupt can only precede or follow; the feeder thread, which
+    signals never interrupt, does the writing that may block.
+    """
+
+    _CLOSE = object()  # (never crosses a process boundary: compared by identity in the feeder)
+
+    def __init__(self, ctx):
+        self.reader, self.writer = ctx.Pipe(duplex=False)
+        self._pending = queue.SimpleQueue()
+        self._feeder = None
+
+    def __getstate__(self):
+        return {"reader": self.reader}  # (spawn) the worker only reads
+
+    def start_feeder(self):
+        self._feeder = threading.Thread(target=_feed, args=(self._pending, self.writer), daemon=True,
+                                        name="ember-dataloader-feeder")
+        self._feeder.start()
+
+    def release_reader(self):
+        """Once the worker has its copy: with no reader left, a dead worker's pipe breaks (the feeder stops)
+        instead of filling up."""
+        self.reader.close()
+
+    def put(self, obj):
+        self._pending.put(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def get(self, timeout):
+        """In the worker: the next task, or queue.Empty after ``timeout`` seconds."""
+        if not self.reader.poll(timeout):
+            raise queue.Empty
+        return pickle.loads(self.reader.recv_bytes())
+
+    def close(self, timeout):
+        """The feeder writes what was put before, closes the pipe and ends; waits at most ``timeout`` seconds
+        for that (a write to a worker that is gone fails at once)."""
+        self.reader.close()
+        if self._feeder is None:
+            self.writer.close()
+        else:
+            self._pending.put(self._CLOSE)
+            self._feeder.join(timeout)
+
+
+def _feed(pending, writer):
+    try:
+        while True:
+            buf = pending.get()
+            if buf is IndexQueue._CLOSE:
+                break
+            writer.send_bytes(buf)
+    except OSError:
+        pass  # the worker is gone: nothing more to send
+    finally:
+        writer.close()
+
+
+class DoneFlag:
+    """Set by the main process when it shuts the workers down: one shared byte and no lock, unlike a
+    multiprocessing.Event, whose lock a worker killed inside ``is_set`` would keep forever (and ``set``
+    would then wait for it)."""
+
+    def __init__(self, ctx):
+        self._value = ctx.RawValue("b", 0)
+
+    def set(self):
+        self._value.value = 1
+
+    def is_set(self):
+        return self._value.value != 0
+
+
 class ResultChannel:
     """Many writers (the workers), one reader (the main process): a pipe plus a write lock.
 
@@ -156,14 +234,15 @@ def _send(data_queue, idx, data, worker_id):
 
 def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, auto_collation, collate_fn,
                  drop_last, base_seed, init_fn, worker_id, num_workers, persistent_workers, shm_prefix):
+    # Ctrl-C in a terminal reaches the whole process group: the main process handles it and stops us (a
+    # worker interrupted in the middle of sending a batch would leave half a message in the pipe). We were
+    # started with SIGINT blocked, so nothing before this line could be interrupted either.
+    signal_handling.worker_ignore_sigint()
     from ember.utils.data.dataloader import _DatasetKind
     import ember
 
     watchdog = ManagerWatchdog()
     try:
-        # Ctrl-C in a terminal reaches the whole process group: let the main process handle it and stop us
-        # (a worker interrupted in the middle of sending a batch would leave half a message in the pipe)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
         ember.set_num_threads(1)  # workers share the cores; no BLAS thread pools fighting each other
         seed = base_seed + worker_id
         random.seed(seed)
