@@ -13,6 +13,7 @@ are faster than none on CPU-bound samples.
 Every test runs under the `no_leaks` fixture: the test's child processes and shm files must be gone at its
 end. With EMBER_TEST_LIB=torch the torch-compatible parts run against torch (checks the tests).
 """
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -339,6 +340,21 @@ def run_script(body, **popen_kw):
                             text=True, **popen_kw)
 
 
+@contextlib.contextmanager
+def reaped(p, group=False):
+    """Run the block; a child it leaves running (a hang, a failed assertion) is killed, with its process
+    group if `group`, and waited for."""
+    try:
+        yield p
+    finally:
+        if p.poll() is None:
+            if group:
+                os.killpg(p.pid, signal.SIGKILL)
+            else:
+                p.kill()
+            p.wait()
+
+
 def descendants_gone(pids):
     return all(not os.path.exists(f"/proc/{p}") or open(f"/proc/{p}/stat").read().split(") ")[1][0] == "Z"
                for p in pids)
@@ -361,16 +377,12 @@ def test_ctrl_c_to_the_process_group():
         import multiprocessing
         print("children", len(multiprocessing.active_children()), flush=True)
     """, start_new_session=True)
-    try:
+    with reaped(p):
         worker_pids = [int(x) for x in p.stdout.readline().split()]
         assert len(worker_pids) == 2
         time.sleep(0.2)
         os.killpg(p.pid, signal.SIGINT)
         out, err = p.communicate(timeout=20)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
     assert "interrupted\nchildren 0" in out, err
     assert wait_until(lambda: descendants_gone(worker_pids), 5.0)
 
@@ -430,15 +442,11 @@ def test_ctrl_c_with_a_lock_just_taken_does_not_hang_the_shutdown(phase):
         import multiprocessing
         print("children", len(multiprocessing.active_children()), flush=True)
     """), start_new_session=True)
-    try:
+    with reaped(p, group=True):
         worker_pids = [int(x) for x in p.stdout.readline().split()]
         time.sleep(0.2)
         os.killpg(p.pid, signal.SIGINT)
         out, err = p.communicate(timeout=20)
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
     assert "interrupted\nchildren 0" in out, err
     assert wait_until(lambda: descendants_gone(worker_pids), 5.0)
 
@@ -464,40 +472,36 @@ def test_second_ctrl_c_while_the_shutdown_joins_the_workers():
         del it
         print("children", len(multiprocessing.active_children()), "threads", threading.active_count(), flush=True)
     """)
-    try:
+    with reaped(p):
         out, err = p.communicate(timeout=20)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
     assert "children 0 threads 1" in out and "KeyboardInterrupt" in err, (out, err)
+
+
+# Sends SIGINT to `{target}` right after each worker process starts (`self` is the process just started).
+SIGINT_AFTER_EACH_START = """
+    import multiprocessing, multiprocessing.process
+    _start = multiprocessing.process.BaseProcess.start
+
+    def start(self):
+        _start(self)
+        os.kill({target}, signal.SIGINT)
+
+    multiprocessing.process.BaseProcess.start = start
+"""
 
 
 @pytest.mark.skipif(not IS_EMBER, reason="ember's start-up")
 @pytest.mark.parametrize("ctx", ["fork", "spawn"])
 def test_workers_ignore_ctrl_c_from_their_first_instruction(ctx):
     # a Ctrl-C that reaches each worker the moment it exists (with spawn: while its interpreter starts up)
-    p = run_script(f"""
-        import multiprocessing.process
-        _start = multiprocessing.process.BaseProcess.start
-
-        def start(self):
-            _start(self)
-            os.kill(self.pid, signal.SIGINT)
-
-        multiprocessing.process.BaseProcess.start = start
+    p = run_script(textwrap.dedent(SIGINT_AFTER_EACH_START.format(target="self.pid")) + textwrap.dedent(f"""
         it = iter(DataLoader(list(range(40)), batch_size=4, num_workers=2, multiprocessing_context={ctx!r}))
         print([next(it).tolist() for _ in range(4)], flush=True)
         del it
-        import multiprocessing
         print("children", len(multiprocessing.active_children()), flush=True)
-    """)
-    try:
+    """))
+    with reaped(p):
         out, err = p.communicate(timeout=60)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
     assert p.returncode == 0 and "KeyboardInterrupt" not in err, err
     assert out.split("\n")[:2] == [str([list(range(i, i + 4)) for i in range(0, 16, 4)]), "children 0"], err
 
@@ -506,28 +510,16 @@ def test_workers_ignore_ctrl_c_from_their_first_instruction(ctx):
 def test_ctrl_c_while_the_workers_start():
     # the KeyboardInterrupt waits until every worker is running and known, so that the cleanup stops them all
     # (raised in the middle of starting one, it left that worker running and untracked)
-    p = run_script("""
-        import multiprocessing, multiprocessing.process
-        _start = multiprocessing.process.BaseProcess.start
-
-        def start(self):
-            _start(self)
-            os.kill(os.getpid(), signal.SIGINT)
-
-        multiprocessing.process.BaseProcess.start = start
+    p = run_script(textwrap.dedent(SIGINT_AFTER_EACH_START.format(target="os.getpid()")) + textwrap.dedent("""
         try:
             it = iter(DataLoader(list(range(40)), batch_size=4, num_workers=2))
             print("not interrupted", flush=True)
         except KeyboardInterrupt:
             print("interrupted", flush=True)
         print("children", len(multiprocessing.active_children()), flush=True)
-    """)
-    try:
+    """))
+    with reaped(p):
         out, err = p.communicate(timeout=20)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
     assert "interrupted\nchildren 0" in out, err
 
 
@@ -554,16 +546,12 @@ def test_workers_exit_when_the_main_process_is_killed():
         print(" ".join(str(w.pid) for w in it._workers), flush=True)
         time.sleep(60)
     """)
-    try:
+    with reaped(p):
         worker_pids = [int(x) for x in p.stdout.readline().split()]
         assert len(worker_pids) == 2
         p.kill()
         p.wait()
         assert wait_until(lambda: descendants_gone(worker_pids), 12.0), "orphaned workers survived"
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
 
 
 @pytest.mark.skipif(not IS_EMBER, reason="ember's exit path")
@@ -575,7 +563,8 @@ def test_persistent_workers_stopped_at_interpreter_exit():
         print(" ".join(str(w.pid) for w in it._workers), flush=True)
         print(os.getpid(), flush=True)
     """)
-    out, err = p.communicate(timeout=30)
+    with reaped(p):
+        out, err = p.communicate(timeout=30)
     lines = out.split("\n")
     worker_pids, pid = [int(x) for x in lines[0].split()], int(lines[1])
     assert p.returncode == 0, err
