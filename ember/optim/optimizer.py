@@ -226,17 +226,14 @@ def _in_slices(arrays, update):
                 continue
             n = sizes[i]
             a_lo, a_hi = n * lo // parts, n * hi // parts
-            if a_hi - a_lo <= block:
-                update(i, a if a_hi - a_lo == n else [x.reshape(-1)[a_lo:a_hi] for x in a])
+            if a_hi - a_lo == n <= block:   # a small parameter, whole: its arrays as they are
+                update(i, a)
                 continue
             views = [x.reshape(-1) for x in a]
             for b_lo in range(a_lo, a_hi, block):
                 b_hi = min(a_hi, b_lo + block)
                 update(i, [v[b_lo:b_hi] for v in views])
-    if one_thread:
-        share(0, 1)
-    else:
-        parallel(share, parts)
+    parallel(share, parts)      # (one part runs inline)
 
 
 class Optimizer:
