@@ -165,6 +165,15 @@ def isa_env(isa):
     return {} if isa == "native" else dict(ISA_ENV[isa])
 
 
+def hold_this_process_to(isa):
+    """Make this script run under isa_env(isa): if the environment differs, set it and start the script
+    again (NumPy, OpenBLAS and torch read these variables when they load). Call before importing them."""
+    wanted = isa_env(isa)
+    if any(os.environ.get(k) != v for k, v in wanted.items()):
+        os.environ.update(wanted)
+        os.execv(sys.executable, [sys.executable] + sys.argv)
+
+
 def thread_env(n: int) -> dict:
     """Environment for a child process measuring at n threads."""
     env = dict(os.environ)

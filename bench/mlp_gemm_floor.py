@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import ISA_ENV  # noqa: E402
+from harness import hold_this_process_to, numpy_simd  # noqa: E402
 
 WORKLOADS = {   # name: (layer widths, batch, SGD momentum), as in bench/workloads/epoch.py
     "MLP 784-256-10 b256": ([784, 256, 10], 256, 0.0),
@@ -44,6 +44,7 @@ def _operand(rng, shape, layout):
 
 
 def _median_us(fn, calls=300):
+    """The median of single calls: robust to the odd disturbed call, which a mean over a repeat is not."""
     for _ in range(30):
         fn()
     times = []
@@ -75,17 +76,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--isa", choices=["native", "avx2"], default="native")
     opts = ap.parse_args()
-    wanted = ISA_ENV.get(opts.isa, {})
-    if any(os.environ.get(k) != v for k, v in wanted.items()):
-        os.environ.update(wanted)        # NumPy, OpenBLAS and torch read these when they load
-        os.execv(sys.executable, [sys.executable] + sys.argv)
+    hold_this_process_to(opts.isa)
     import torch
 
     import ember
     from ember.backend import threads
     ember.set_num_threads(2)
     torch.set_num_threads(2)
-    from harness import numpy_simd
     from threadpoolctl import threadpool_info
     kernel = [p.get("architecture") for p in threadpool_info() if p.get("internal_api") == "openblas"]
     print(f"# GEMMs of one training step, 2 threads (NumPy's OpenBLAS kernel {kernel}, NumPy SIMD {numpy_simd()}; "

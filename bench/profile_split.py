@@ -121,11 +121,8 @@ def main():
     ap.add_argument("names", nargs="*", default=["mlp", "dnn", "lenet", "lenet-inference", "resnet18", "alexnet"])
     ap.add_argument("--isa", choices=["native", "avx2"], default="native")
     opts = ap.parse_args()
-    from harness import isa_env, machine_info
-    wanted = isa_env(opts.isa)
-    if any(os.environ.get(k) != v for k, v in wanted.items()):
-        os.environ.update(wanted)          # read when NumPy loads (OpenBLAS, its ufunc dispatch): start again
-        os.execv(sys.executable, [sys.executable] + sys.argv)
+    from harness import hold_this_process_to, machine_info
+    hold_this_process_to(opts.isa)
     m = machine_info()
     import threadpoolctl
     blas = [f"{p['internal_api']} {p['version']} kernel {p['architecture']}" for p in threadpoolctl.threadpool_info()
