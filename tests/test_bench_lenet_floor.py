@@ -1,0 +1,52 @@
+"""bench/lenet_numpy_floor.py's hand-written LeNet is a floor only if it computes LeNet: its logits, loss and
+every gradient against torch's, at one and two threads, with a batch that leaves a short last chunk."""
+import importlib.util
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench")
+
+
+def _load():
+    sys.path.insert(0, BENCH)
+    try:
+        spec = importlib.util.spec_from_file_location("lenet_numpy_floor", os.path.join(BENCH, "lenet_numpy_floor.py"))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        import common
+        return mod, common
+    finally:
+        sys.path.remove(BENCH)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_hand_written_lenet_matches_torch(threads):
+    mod, common = _load()
+    tm = common.build(torch, "lenet", init="xavier")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2 * mod.HandWrittenLeNet.CHUNK + 6, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, len(x))
+    hand = mod.HandWrittenLeNet({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        with np.errstate(over="ignore"):
+            logits = hand.infer(x)
+            loss, grads = hand.grads(x, y)
+    finally:
+        ember.set_num_threads(before)
+    with torch.no_grad():
+        np.testing.assert_allclose(logits, tm(torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-5)
+    tl = torch.nn.functional.cross_entropy(tm(torch.from_numpy(x)), torch.from_numpy(y))
+    tl.backward()
+    assert loss == pytest.approx(tl.item(), rel=1e-5)
+    for name, p in tm.named_parameters():
+        g = p.grad.numpy()
+        np.testing.assert_allclose(grads[name], g, rtol=1e-4, atol=1e-4 * np.abs(g).max(), err_msg=name)
