@@ -1,5 +1,6 @@
 """bench/lenet_numpy_floor.py's hand-written LeNet is a floor only if it computes LeNet: its logits, loss and
-every gradient against torch's, at one and two threads, with a batch that leaves a short last chunk."""
+every gradient against torch's, fused and layer by layer, at one and two threads, with a batch that leaves a
+short last chunk."""
 import importlib.util
 import os
 import sys
@@ -26,14 +27,15 @@ def _load():
         sys.path.remove(BENCH)
 
 
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "layer_by_layer"])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_hand_written_lenet_matches_torch(threads):
+def test_hand_written_lenet_matches_torch(threads, fused):
     mod, common = _load()
     tm = common.build(torch, "lenet", init="xavier")
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2 * mod.HandWrittenLeNet.CHUNK + 6, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, len(x))
-    hand = mod.HandWrittenLeNet({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    hand = mod.HandWrittenLeNet({k: v.detach().numpy() for k, v in tm.state_dict().items()}, fused=fused)
     before = ember.get_num_threads()
     ember.set_num_threads(threads)
     try:
