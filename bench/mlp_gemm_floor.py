@@ -9,6 +9,12 @@ layer takes; torch's through torch.mm. Both at 2 threads, wall time, median of m
 times torch's whole training step on the same shapes, so the report can say how much of torch's step is left
 for ember's non-GEMM work under a target: when ember's GEMMs alone use up most of it, no work outside the
 GEMMs meets the target (bench/README.md, "Before and after session 6").
+
+It also times the whole step written by hand as the NumPy calls it needs and nothing else (`HandWrittenStep`:
+the same GEMM route, the bias and ReLU in place, softmax cross-entropy, the ReLU's gradient from its output,
+SGD with momentum, every buffer reused), checked against torch's gradients first, beside ember's and torch's
+steps from the same weights on the same batch: what an op-at-a-time framework on NumPy costs with no
+bookkeeping of its own (bench/README.md, "Session 7").
 """
 import argparse
 import os
@@ -53,6 +59,98 @@ def _median_us(fn, calls=300):
         fn()
         times.append(time.perf_counter() - t)
     return float(np.median(times)) * 1e6
+
+
+class HandWrittenStep:
+    """One SGD training step of a ReLU MLP with cross-entropy loss, as NumPy calls (weights: [(W, b), ...] in
+    torch's layout; updated in place)."""
+
+    def __init__(self, weights, lr, momentum):
+        from ember.backend import threads
+        self.matmul = threads.matmul
+        self.params = [p for layer in weights for p in layer]
+        self.weights = weights
+        self.lr, self.momentum = np.float32(lr), np.float32(momentum)
+        self.bufs = [np.zeros_like(p) for p in self.params] if momentum else None
+
+    def grads(self, x, y):
+        hs = [x]
+        for i, (w, b) in enumerate(self.weights):
+            z = self.matmul(hs[-1], w.T)
+            z += b
+            if i < len(self.weights) - 1:
+                np.maximum(z, 0, out=z)
+            hs.append(z)
+        z = hs.pop()
+        z -= z.max(1, keepdims=True)
+        e = np.exp(z)
+        total = e.sum(1, keepdims=True)
+        rows = np.arange(len(y))
+        loss = float(np.log(total[:, 0]).sum() - z[rows, y].sum()) / len(y)
+        g = np.divide(e, total, out=e)
+        g[rows, y] -= 1.0
+        g *= np.float32(1.0 / len(y))
+        grads = []
+        for i in range(len(self.weights) - 1, -1, -1):
+            w, _ = self.weights[i]
+            h = hs[i]
+            grads += [np.add.reduce(g, 0), self.matmul(g.T, h)]
+            if i:
+                g = self.matmul(g, w)
+                np.multiply(g, h > 0, out=g)
+        return loss, grads[::-1]
+
+    def step(self, x, y):
+        loss, grads = self.grads(x, y)
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if self.bufs is not None:
+                buf = self.bufs[i]
+                buf *= self.momentum
+                buf += g
+                g = buf
+            p -= np.multiply(g, self.lr, out=grads[i] if g is not grads[i] else g)
+        return loss
+
+
+def _hand_vs_torch(torch, widths, batch, momentum, rng):
+    """Times of one training step by hand, by ember and by torch from the same weights on the same batch (us),
+    after checking the hand-written gradients against torch's."""
+    import ember
+    tlayers, elayers, weights = [], [], []
+    for i, o in zip(widths[:-1], widths[1:]):
+        w = (rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32)
+        b = (rng.standard_normal(o) * 0.01).astype(np.float32)
+        weights.append((w, b))
+        for lib, layers in ((torch, tlayers), (ember, elayers)):
+            lin = lib.nn.Linear(i, o)
+            with lib.no_grad():
+                lin.weight.copy_(lib.from_numpy(w.copy()))
+                lin.bias.copy_(lib.from_numpy(b.copy()))
+            layers += [lin, lib.nn.ReLU()]
+    x = rng.standard_normal((batch, widths[0])).astype(np.float32)
+    y = rng.integers(0, widths[-1], batch)
+    hand = HandWrittenStep([(w.copy(), b.copy()) for w, b in weights], 0.01, momentum)
+    tmodel = torch.nn.Sequential(*tlayers[:-1])
+    loss = torch.nn.functional.cross_entropy(tmodel(torch.from_numpy(x)), torch.from_numpy(y))
+    loss.backward()
+    hand_loss, grads = hand.grads(x, y)
+    worst = max(float(np.abs(g - p.grad.numpy()).max() / np.abs(p.grad.numpy()).max())
+                for g, p in zip(grads, tmodel.parameters()))
+    assert abs(hand_loss - loss.item()) < 1e-5 and worst < 1e-4, (hand_loss, loss.item(), worst)
+
+    def stepper(lib, model, xx, yy):
+        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=momentum)
+        loss_fn = lib.nn.CrossEntropyLoss()
+
+        def step():
+            opt.zero_grad()
+            loss_fn(model(xx), yy).backward()
+            opt.step()
+        return step
+    emodel = ember.nn.Sequential(*elayers[:-1])
+    return (_median_us(lambda: hand.step(x, y), 200),
+            _median_us(stepper(ember, emodel, ember.from_numpy(x), ember.from_numpy(y)), 200),
+            _median_us(stepper(torch, tmodel, torch.from_numpy(x), torch.from_numpy(y)), 200), worst)
 
 
 def torch_step_us(torch, widths, batch, momentum):
@@ -105,6 +203,10 @@ def main():
         print(f"torch's whole training step (SGD, momentum {momentum}): {step:.0f} us. Under a target of 0.9, ember's step may "
               f"take {0.9 * step:.0f} us: its GEMMs leave {0.9 * step - total_e:.0f} us for everything else, where "
               f"torch spends {step - total_t:.0f} us.\n")
+        hand, est, tst, worst = _hand_vs_torch(torch, widths, batch, momentum, rng)
+        print(f"The whole step from the same weights on the same batch (hand-written gradients checked against torch's: "
+              f"max |diff| / max |grad| {worst:.1e}):\n\n| by hand in NumPy | ember | torch | by hand / torch | ember / torch |"
+              f"\n|---:|---:|---:|---:|---:|\n| {hand:.0f} us | {est:.0f} us | {tst:.0f} us | {hand / tst:.2f} | {est / tst:.2f} |\n")
 
 
 if __name__ == "__main__":
