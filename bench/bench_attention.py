@@ -22,11 +22,13 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import ember  # noqa: E402
+from harness import median_of_calls  # noqa: E402
 
 D_MODEL, HEADS, SEQ, BATCH = 128, 4, 64, 32
 
@@ -78,14 +80,7 @@ def build(lib, ctor, seed):
 
 
 def measure(fn, repeats):
-    fn()
-    fn()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(samples))
+    return 1e3 * median_of_calls(fn, repeats, warmup=2)
 
 
 def run_case(lib, case, repeats, seed=0):

@@ -151,6 +151,18 @@ def accuracy(lib, model, X, Y, bs=1000):
     return correct / len(X)
 
 
+def sgd_step(lib, model, x, y, lr, momentum=0.0):
+    """A function doing one training step of model on (x, y): zero_grad, cross-entropy, backward, SGD."""
+    opt = lib.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    loss_fn = lib.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return step
+
+
 def set_threads(lib, n):
     """Like harness.set_threads, for the standalone scripts; keep the returned object alive."""
     try:

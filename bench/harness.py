@@ -84,6 +84,19 @@ def _time_calls(fn, n: int, keep: list | None = None):
     return dt, foreign_since(c0)
 
 
+def median_of_calls(fn, calls: int, warmup: int) -> float:
+    """Seconds: the median of `calls` single timed calls after `warmup` untimed ones (the floor scripts:
+    robust to the odd disturbed call, which a mean over a repeat is not)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
 def measure(fn, *, per_call: int = 1, repeats: int = 7, min_time: float = 0.02, warmup: int = 1) -> dict:
     """Time fn(): warm-up calls, then `repeats` timed repeats of n calls each,
     with n chosen so one repeat lasts >= min_time.  Up to 3x repeats are run while

@@ -29,14 +29,13 @@ figure is over a target, no change inside ember's NumPy ops meets it; when the f
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import hold_this_process_to, numpy_simd  # noqa: E402
+from harness import hold_this_process_to, median_of_calls, numpy_simd  # noqa: E402
 
 
 def _sigmoid(z):
@@ -173,8 +172,8 @@ class HandWrittenLeNet:
     def _conv2_weight_grad(self, d, lo, hi, acc, g0):
         b = hi - lo
         g = d["t2"][lo:hi].reshape(b, 16, 100)
-        acc[("3.weight", g0 + lo)] = (np.add.reduce(np.matmul(g, d["c2"][lo:hi].reshape(b, 150, 100).transpose(0, 2, 1)),
-                                               0) * np.float32(0.25)).reshape(16, 6, 5, 5)
+        per_image = np.matmul(g, d["c2"][lo:hi].reshape(b, 150, 100).transpose(0, 2, 1))
+        acc[("3.weight", g0 + lo)] = (np.add.reduce(per_image, 0) * np.float32(0.25)).reshape(16, 6, 5, 5)
         acc[("3.bias", g0 + lo)] = np.add.reduce(g, (0, 2))
 
     def _conv2_input_grad(self, d, f, lo, hi, skip_col2im):
@@ -193,16 +192,18 @@ class HandWrittenLeNet:
     def _conv1_weight_grad(self, d, lo, hi, acc, g0):
         b = hi - lo
         g = d["t1"][lo:hi].reshape(b, 6, 784)
-        acc[("0.weight", g0 + lo)] = np.add.reduce(np.matmul(g, d["c1"][lo:hi].reshape(b, 25, 784).transpose(0, 2, 1)),
-                                              0).reshape(6, 1, 5, 5)
+        per_image = np.matmul(g, d["c1"][lo:hi].reshape(b, 25, 784).transpose(0, 2, 1))
+        acc[("0.weight", g0 + lo)] = np.add.reduce(per_image, 0).reshape(6, 1, 5, 5)
         acc[("0.bias", g0 + lo)] = np.add.reduce(g, (0, 2))
 
     def _backward_layers(self, d, f, acc, skip_col2im, g0=0):
         def pool2(lo, hi):   # every input of a window gets the window's gradient (the 1/4 is in f1)
-            np.copyto(d["g2"][lo:hi].reshape(hi - lo, 16, 5, 2, 5, 2), d["gp2"][lo:hi].reshape(hi - lo, 16, 5, 1, 5, 1))
+            b = hi - lo
+            np.copyto(d["g2"][lo:hi].reshape(b, 16, 5, 2, 5, 2), d["gp2"][lo:hi].reshape(b, 16, 5, 1, 5, 1))
 
         def pool1(lo, hi):
-            np.copyto(d["g1"][lo:hi].reshape(hi - lo, 6, 14, 2, 14, 2), d["gp1"][lo:hi].reshape(hi - lo, 6, 14, 1, 14, 1))
+            b = hi - lo
+            np.copyto(d["g1"][lo:hi].reshape(b, 6, 14, 2, 14, 2), d["gp1"][lo:hi].reshape(b, 6, 14, 1, 14, 1))
         return [pool2,
                 lambda lo, hi: _sigmoid_backward(d["g2"][lo:hi], d["s2"][lo:hi], d["t2"][lo:hi]),
                 lambda lo, hi: self._conv2_weight_grad(d, lo, hi, acc, g0),
@@ -276,14 +277,7 @@ class HandWrittenLeNet:
 
 
 def _median_ms(fn, calls=60):
-    for _ in range(8):
-        fn()
-    times = []
-    for _ in range(calls):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)) * 1e3
+    return median_of_calls(fn, calls, warmup=8) * 1e3
 
 
 def main():
@@ -327,23 +321,14 @@ def main():
             loss, grads = hand.grads(x, y)
         worst = max(float(np.abs(grads[k] - p.grad.numpy()).max() / (np.abs(p.grad.numpy()).max() + 1e-12))
                     for k, p in tm.named_parameters())
-        print(f"check ({'fused' if hand.fused else 'layer by layer'}): logits max |diff| {np.abs(out - ref).max():.1e}, "
-              f"loss {loss:.6f} vs torch {tl.item():.6f}, gradients max |diff| / max |grad| {worst:.1e}")
+        how = "fused" if hand.fused else "layer by layer"
+        print(f"check ({how}): logits max |diff| {np.abs(out - ref).max():.1e}, loss {loss:.6f} vs torch "
+              f"{tl.item():.6f}, gradients max |diff| / max |grad| {worst:.1e}")
         assert np.abs(out - ref).max() < 1e-4 and abs(loss - tl.item()) < 1e-5 and worst < 1e-4
     print()
 
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     xe, ye = ember.from_numpy(x), ember.from_numpy(y)
-
-    def stepper(lib, model, xx, yy):
-        opt = lib.optim.SGD(model.parameters(), lr=1e-6)
-        loss_fn = lib.nn.CrossEntropyLoss()
-
-        def step():
-            opt.zero_grad()
-            loss_fn(model(xx), yy).backward()
-            opt.step()
-        return step
 
     times = {}
     with np.errstate(over="ignore"):     # exp(-z) overflows to inf for very negative z: sigmoid 0, as wanted
@@ -359,8 +344,9 @@ def main():
         times["inference", "ember"] = _median_ms(lambda: em(xe))
     tm.train()
     em.train()
-    times["step", "torch"] = times["bound", "torch"] = _median_ms(stepper(torch, tm, xt, yt), 30)
-    times["step", "ember"] = _median_ms(stepper(ember, em, xe, ye), 30)
+    times["step", "torch"] = _median_ms(common.sgd_step(torch, tm, xt, yt, 1e-6), 30)
+    times["bound", "torch"] = times["step", "torch"]
+    times["step", "ember"] = _median_ms(common.sgd_step(ember, em, xe, ye, 1e-6), 30)
 
     print("| batch of 256 | by hand, fused | by hand, layer by layer | ember | torch | fused / torch "
           "| layer by layer / torch | ember / torch | issue 13 target |")

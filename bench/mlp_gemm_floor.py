@@ -19,13 +19,12 @@ bookkeeping of its own (bench/README.md, "Session 7").
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import hold_this_process_to, numpy_simd  # noqa: E402
+from harness import hold_this_process_to, median_of_calls, numpy_simd  # noqa: E402
 
 WORKLOADS = {   # name: (layer widths, batch, SGD momentum), as in bench/workloads/epoch.py
     "MLP 784-256-10 b256": ([784, 256, 10], 256, 0.0),
@@ -50,15 +49,7 @@ def _operand(rng, shape, layout):
 
 
 def _median_us(fn, calls=300):
-    """The median of single calls: robust to the odd disturbed call, which a mean over a repeat is not."""
-    for _ in range(30):
-        fn()
-    times = []
-    for _ in range(calls):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)) * 1e6
+    return median_of_calls(fn, calls, warmup=30) * 1e6
 
 
 class HandWrittenStep:
@@ -138,19 +129,12 @@ def _hand_vs_torch(torch, widths, batch, momentum, rng):
                 for g, p in zip(grads, tmodel.parameters()))
     assert abs(hand_loss - loss.item()) < 1e-5 and worst < 1e-4, (hand_loss, loss.item(), worst)
 
-    def stepper(lib, model, xx, yy):
-        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=momentum)
-        loss_fn = lib.nn.CrossEntropyLoss()
-
-        def step():
-            opt.zero_grad()
-            loss_fn(model(xx), yy).backward()
-            opt.step()
-        return step
+    from common import sgd_step
     emodel = ember.nn.Sequential(*elayers[:-1])
+    xe, ye, xt, yt = ember.from_numpy(x), ember.from_numpy(y), torch.from_numpy(x), torch.from_numpy(y)
     return (_median_us(lambda: hand.step(x, y), 200),
-            _median_us(stepper(ember, emodel, ember.from_numpy(x), ember.from_numpy(y)), 200),
-            _median_us(stepper(torch, tmodel, torch.from_numpy(x), torch.from_numpy(y)), 200), worst)
+            _median_us(sgd_step(ember, emodel, xe, ye, 0.01, momentum), 200),
+            _median_us(sgd_step(torch, tmodel, xt, yt, 0.01, momentum), 200), worst)
 
 
 def torch_step_us(torch, widths, batch, momentum):
@@ -204,9 +188,10 @@ def main():
               f"take {0.9 * step:.0f} us: its GEMMs leave {0.9 * step - total_e:.0f} us for everything else, where "
               f"torch spends {step - total_t:.0f} us.\n")
         hand, est, tst, worst = _hand_vs_torch(torch, widths, batch, momentum, rng)
-        print(f"The whole step from the same weights on the same batch (hand-written gradients checked against torch's: "
-              f"max |diff| / max |grad| {worst:.1e}):\n\n| by hand in NumPy | ember | torch | by hand / torch | ember / torch |"
-              f"\n|---:|---:|---:|---:|---:|\n| {hand:.0f} us | {est:.0f} us | {tst:.0f} us | {hand / tst:.2f} | {est / tst:.2f} |\n")
+        print(f"The whole step from the same weights on the same batch (hand-written gradients checked against "
+              f"torch's: max |diff| / max |grad| {worst:.1e}):\n")
+        print("| by hand in NumPy | ember | torch | by hand / torch | ember / torch |\n|---:|---:|---:|---:|---:|")
+        print(f"| {hand:.0f} us | {est:.0f} us | {tst:.0f} us | {hand / tst:.2f} | {est / tst:.2f} |\n")
 
 
 if __name__ == "__main__":
