@@ -525,17 +525,50 @@ def test_ctrl_c_while_the_workers_start():
 
 @pytest.mark.skipif(not IS_EMBER, reason="ember's signal handling")
 def test_sigint_deferred_delivers_the_ctrl_c_after_the_block():
+    """A Ctrl-C sent to the main thread during the block waits (SIGINT blocked) and is raised as
+    KeyboardInterrupt as the block ends, never inside it."""
+    import threading
+
     from ember.utils.data._utils.signal_handling import sigint_deferred
     handler = signal.getsignal(signal.SIGINT)
+    assert handler is signal.default_int_handler, "an earlier test left a SIGINT handler installed"
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, []), "an earlier test left SIGINT blocked"
     done = False
     with pytest.raises(KeyboardInterrupt):
-        with sigint_deferred():
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.05)  # (the handler runs during or right after the sleep)
+        with sigint_deferred() as noted:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            time.sleep(0.01)
+            assert not noted and signal.SIGINT in signal.sigpending()   # held on the blocked main thread
             done = True
     assert done
     assert signal.getsignal(signal.SIGINT) is handler
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+@pytest.mark.skipif(not IS_EMBER, reason="ember's signal handling")
+def test_sigint_deferred_notes_a_ctrl_c_another_thread_takes():
+    # A terminal's Ctrl-C is sent to the process: with the main thread blocking SIGINT the kernel hands it to
+    # another thread, whose handler runs when that thread is next scheduled; the main thread then runs the
+    # Python handler -- the block's, which notes it. In a child process with one known idle thread, so that
+    # which thread takes it (and when) is not left to whatever threads earlier tests started.
+    p = run_script("""
+        import threading
+        from ember.utils.data._utils.signal_handling import sigint_deferred
+        idle = threading.Event()
+        threading.Thread(target=idle.wait, daemon=True).start()
+        try:
+            with sigint_deferred() as noted:
+                os.kill(os.getpid(), signal.SIGINT)
+                deadline = time.monotonic() + 10
+                while not noted and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                print("noted in the block" if noted else "not noted", flush=True)
+        except KeyboardInterrupt:
+            print("raised after the block", flush=True)
+    """)
+    with reaped(p):
+        out, err = p.communicate(timeout=30)
+    assert out.split("\n")[:2] == ["noted in the block", "raised after the block"], (out, err)
 
 
 @pytest.mark.skipif(not IS_EMBER, reason="ember's watchdog interval")

@@ -20,6 +20,7 @@ _HAS_SIGMASK = hasattr(signal, "pthread_sigmask")
 @contextlib.contextmanager
 def sigint_deferred(block=True):
     """Runs the block without being interrupted by SIGINT; a SIGINT received meanwhile is delivered after it.
+    ``with sigint_deferred() as noted:`` -- ``noted`` is a list that gets an entry when one is received.
 
     Only the main thread can be interrupted, so elsewhere this does nothing. The Python-level handler is
     swapped for one that only takes note (the kernel may deliver the signal to any thread, after which the
@@ -27,19 +28,19 @@ def sigint_deferred(block=True):
     inside the block (fork, or fork and exec for 'spawn': both keep the signal mask) begins with SIGINT
     blocked until ``worker_ignore_sigint``.
     """
+    received = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
     previous = signal.getsignal(signal.SIGINT)
     if previous is None:  # a handler installed outside Python: not ours to swap
-        yield
+        yield received
         return
-    received = []
     # (a SIGINT already pending raises here, before anything in the block has run)
     signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if block and _HAS_SIGMASK else None
     try:
-        yield
+        yield received
     finally:
         if old_mask is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)  # a blocked SIGINT arrives now: noted
