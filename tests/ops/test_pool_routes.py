@@ -105,6 +105,19 @@ def test_forced_route_double_backward(route):
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=(1, 2)), dict(kernel_size=1),
+                                dict(kernel_size=3, stride=2)], ids=["2x2", "1x2", "1x1", "3x3s2"])
+def test_avg_images_route_sums_in_scan_order(kw, threads):
+    """The images route (images split between threads) sums each window bitwise as the rows route does: offset
+    by offset in PyTorch's scan order, then divides (float32, where a different order shows)."""
+    x = ember.tensor(np.random.default_rng(3).standard_normal((8, 3, 12, 12)).astype(np.float32))
+    outs = []
+    for route in ("rows", "images"):
+        with pool.force_route(route):
+            outs.append(F.avg_pool2d(x, **kw).numpy())
+    np.testing.assert_array_equal(outs[1], outs[0])
+
+
 def test_max_pool_nan_rule_on_every_route():
     x = np.random.default_rng(2).standard_normal((2, 40, 6, 6))
     x[0, 0, 0, 1] = x[1, 3, 2, 2] = x[1, 3, 3, 3] = np.nan
