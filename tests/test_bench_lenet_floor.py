@@ -8,14 +8,14 @@ import sys
 import numpy as np
 import pytest
 
-import ember
-
 torch = pytest.importorskip("torch")
 
 BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench")
 
 
-def _load():
+@pytest.fixture(scope="module")
+def bench():
+    """(lenet_numpy_floor, common) loaded from bench/, once."""
     sys.path.insert(0, BENCH)
     try:
         spec = importlib.util.spec_from_file_location("lenet_numpy_floor", os.path.join(BENCH, "lenet_numpy_floor.py"))
@@ -28,22 +28,16 @@ def _load():
 
 
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "layer_by_layer"])
-@pytest.mark.parametrize("threads", [1, 2])
-def test_hand_written_lenet_matches_torch(threads, fused):
-    mod, common = _load()
+def test_hand_written_lenet_matches_torch(bench, threads, fused):
+    mod, common = bench
     tm = common.build(torch, "lenet", init="xavier")
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2 * mod.HandWrittenLeNet.CHUNK + 6, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, len(x))
     hand = mod.HandWrittenLeNet({k: v.detach().numpy() for k, v in tm.state_dict().items()}, fused=fused)
-    before = ember.get_num_threads()
-    ember.set_num_threads(threads)
-    try:
-        with np.errstate(over="ignore"):
-            logits = hand.infer(x)
-            loss, grads = hand.grads(x, y)
-    finally:
-        ember.set_num_threads(before)
+    with np.errstate(over="ignore"):
+        logits = hand.infer(x)
+        loss, grads = hand.grads(x, y)
     with torch.no_grad():
         np.testing.assert_allclose(logits, tm(torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-5)
     tl = torch.nn.functional.cross_entropy(tm(torch.from_numpy(x)), torch.from_numpy(y))

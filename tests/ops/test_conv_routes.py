@@ -52,14 +52,6 @@ def test_every_route_is_exercised():
     assert {route for route, _ in CASES} == set(conv.ROUTES)
 
 
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    saved = ember.get_num_threads()
-    ember.set_num_threads(request.param)
-    yield request.param
-    ember.set_num_threads(saved)
-
-
 def _run(lib, fn, arrays):
     ts = [lib.tensor(a, requires_grad=True) for a in arrays]
     out = fn(lib, *ts)

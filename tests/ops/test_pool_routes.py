@@ -58,14 +58,6 @@ def test_every_route_is_exercised():
     assert {route for route, _, _ in CASES} == set(pool.ROUTES)
 
 
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    saved = ember.get_num_threads()
-    ember.set_num_threads(request.param)
-    yield request.param
-    ember.set_num_threads(saved)
-
-
 @pytest.mark.parametrize("route,op,name", CASES)
 def test_forced_route_matches_torch(route, op, name, threads):
     shape, kw = (MAX if op == "max" else AVG)[name]
