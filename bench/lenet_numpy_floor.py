@@ -11,7 +11,7 @@ written out as the NumPy calls it needs and nothing else:
 * the whole network runs per thread on that thread's share of the batch (one hand-off per batch, not per op),
   in chunks of 64 images ("fused"); the same calls are also timed layer by layer, each layer over the whole
   batch with a hand-off of its own, as an op-at-a-time framework must run them;
-* the layouts are the fastest found for these shapes (bench/README.md, "Session 7: LeNet written by hand"):
+* the layouts are the fastest found for these shapes (bench/README.md, "Session 7: the networks written by hand"):
   im2col columns batch-major, one batched GEMM per convolution, the bias added in place, avg-pooling as two
   adds (row pairs with contiguous runs, then column pairs), the pooling's 1/4 folded into the next layer's
   weights, every buffer allocated once and reused, the sigmoid in place (4 passes: negate, exp, +1, reciprocal);
@@ -83,7 +83,7 @@ class HandWrittenLeNet:
     (convolution, sigmoid, pooling, and their backward steps) over the whole batch, split between the threads
     with a hand-off of its own, the fully connected layers on the whole batch in the calling thread."""
 
-    CHUNK = 64      # images: the fastest of 16-256 at one and two threads (bench/README.md)
+    CHUNK = 64      # images: faster than 32 or 128 (bench/README.md, "Session 7")
 
     def __init__(self, weights, fused=True):
         self.w = {k: np.array(v, np.float32) for k, v in weights.items()}
@@ -176,7 +176,7 @@ class HandWrittenLeNet:
         acc[("3.weight", g0 + lo)] = (np.add.reduce(per_image, 0) * np.float32(0.25)).reshape(16, 6, 5, 5)
         acc[("3.bias", g0 + lo)] = np.add.reduce(g, (0, 2))
 
-    def _conv2_input_grad(self, d, f, lo, hi, skip_col2im):
+    def _conv2_input_grad(self, d, f, lo, hi, skip_row_adds):
         """The gradient of pool 1's window sums (conv 2's weights carry the 1/4), by one GEMM with the banded
         weight (ember's batch_split_banded route) and one strided add per kernel row."""
         b = hi - lo
@@ -185,7 +185,7 @@ class HandWrittenLeNet:
         np.copyto(d["gyr"][lo:hi], d["t2"][lo:hi].transpose(0, 2, 1, 3))
         drows = np.matmul(d["gyr"][lo:hi].reshape(b * 10, 160), f["band2"],
                           out=d["drows"][lo * 10:hi * 10]).reshape(b, 10, 5, 6, 14)
-        for i in range(0 if skip_col2im else 5):
+        for i in range(0 if skip_row_adds else 5):
             t = gp1[:, :, i:i + 10].transpose(0, 2, 1, 3)
             t += drows[:, :, i]
 
@@ -196,7 +196,7 @@ class HandWrittenLeNet:
         acc[("0.weight", g0 + lo)] = np.add.reduce(per_image, 0).reshape(6, 1, 5, 5)
         acc[("0.bias", g0 + lo)] = np.add.reduce(g, (0, 2))
 
-    def _backward_layers(self, d, f, acc, skip_col2im, g0=0):
+    def _backward_layers(self, d, f, acc, skip_row_adds, g0=0):
         def pool2(lo, hi):   # every input of a window gets the window's gradient (the 1/4 is in f1)
             b = hi - lo
             np.copyto(d["g2"][lo:hi].reshape(b, 16, 5, 2, 5, 2), d["gp2"][lo:hi].reshape(b, 16, 5, 1, 5, 1))
@@ -207,7 +207,7 @@ class HandWrittenLeNet:
         return [pool2,
                 lambda lo, hi: _sigmoid_backward(d["g2"][lo:hi], d["s2"][lo:hi], d["t2"][lo:hi]),
                 lambda lo, hi: self._conv2_weight_grad(d, lo, hi, acc, g0),
-                lambda lo, hi: self._conv2_input_grad(d, f, lo, hi, skip_col2im),
+                lambda lo, hi: self._conv2_input_grad(d, f, lo, hi, skip_row_adds),
                 pool1,
                 lambda lo, hi: _sigmoid_backward(d["g1"][lo:hi], d["s1"][lo:hi], d["t1"][lo:hi]),
                 lambda lo, hi: self._conv1_weight_grad(d, lo, hi, acc, g0)]
@@ -223,7 +223,7 @@ class HandWrittenLeNet:
                 fn(a, min(hi, a + self.CHUNK))
         threads.parallel(share, n)
 
-    def _pass(self, x, y=None, skip_col2im=False):
+    def _pass(self, x, y=None, skip_row_adds=False):
         """Forward (and with labels y, backward) over the batch x: (logits, partial sums of loss and gradients)."""
         import threading
 
@@ -243,7 +243,7 @@ class HandWrittenLeNet:
                 logits[lo:hi] = d["logits"]
                 if y is not None:
                     self._fc_backward(d, f, y[lo:hi], n, 0, b, h1, h2, acc, g0=lo)
-                    for layer in self._backward_layers(d, f, acc, skip_col2im, g0=lo):
+                    for layer in self._backward_layers(d, f, acc, skip_row_adds, g0=lo):
                         layer(0, b)
             self._fused(n, chunk)
             return logits, acc
@@ -253,24 +253,24 @@ class HandWrittenLeNet:
         h1, h2 = self._fc(d, f, 0, n)
         if y is not None:
             self._fc_backward(d, f, y, n, 0, n, h1, h2, acc)
-            for layer in self._backward_layers(d, f, acc, skip_col2im):
+            for layer in self._backward_layers(d, f, acc, skip_row_adds):
                 threads.parallel(layer, n)
         return d["logits"].copy(), acc
 
     def infer(self, x):
         return self._pass(x)[0]
 
-    def grads(self, x, y, skip_col2im=False):
+    def grads(self, x, y, skip_row_adds=False):
         """The loss (mean cross-entropy) and the gradients of every weight, keyed like the weights.
-        skip_col2im: leave out adding the second convolution's row gradients back (wrong gradients for the first
+        skip_row_adds: leave out adding the second convolution's row gradients back (wrong gradients for the first
         layer; only to show what the rest costs, a lower bound for any way of doing that step)."""
-        acc = self._pass(x, y, skip_col2im)[1]
+        acc = self._pass(x, y, skip_row_adds)[1]
         keys = sorted(acc, key=lambda k: k[1])       # partial sums added in image order
         loss = sum(acc[k] for k in keys if k[0] == "loss")
         return loss, {name: sum(acc[k] for k in keys if k[0] == name) for name in self.w}
 
-    def train_step(self, x, y, lr, skip_col2im=False):
-        loss, grads = self.grads(x, y, skip_col2im)
+    def train_step(self, x, y, lr, skip_row_adds=False):
+        loss, grads = self.grads(x, y, skip_row_adds)
         for k, g in grads.items():
             self.w[k] -= np.float32(lr) * g
         return loss
@@ -335,7 +335,7 @@ def main():
         for name, hand in (("fused", fused), ("by layer", by_layer)):
             times["inference", name] = _median_ms(lambda: hand.infer(x))
             times["step", name] = _median_ms(lambda: hand.train_step(x, y, 1e-6))
-            times["bound", name] = _median_ms(lambda: hand.train_step(x, y, 1e-6, skip_col2im=True))
+            times["bound", name] = _median_ms(lambda: hand.train_step(x, y, 1e-6, skip_row_adds=True))
     tm.eval()
     em.eval()
     with torch.no_grad():

@@ -6,9 +6,10 @@ Per linear layer a step multiplies x @ W^T forward, g @ W for the input gradient
 whose input needs none) and g^T @ x for the weight gradient, with the layouts a linear layer uses (W^T and
 g^T are transposed views). ember's side goes through `ember.backend.threads.matmul`, the route every linear
 layer takes; torch's through torch.mm. Both at 2 threads, wall time, median of many calls. The same script
-times torch's whole training step on the same shapes, so the report can say how much of torch's step is left
-for ember's non-GEMM work under a target: when ember's GEMMs alone use up most of it, no work outside the
-GEMMs meets the target (bench/README.md, "Before and after session 6").
+times torch's whole training step on the same shapes (the one timed beside the hand-written step below), so
+the report can say how much of torch's step is left for ember's non-GEMM work under a target: when ember's
+GEMMs alone use up most of it, no work outside the GEMMs meets the target (bench/README.md, "Before and after
+session 6").
 
 It also times the whole step written by hand as the NumPy calls it needs and nothing else (`HandWrittenStep`:
 the same GEMM route, the bias and ReLU in place, softmax cross-entropy, the ReLU's gradient from its output,
@@ -99,7 +100,7 @@ class HandWrittenStep:
                 buf *= self.momentum
                 buf += g
                 g = buf
-            p -= np.multiply(g, self.lr, out=grads[i] if g is not grads[i] else g)
+            p -= np.multiply(g, self.lr, out=grads[i])     # (the gradient is not needed after this)
         return loss
 
 
@@ -137,23 +138,6 @@ def _hand_vs_torch(torch, widths, batch, momentum, rng):
             _median_us(sgd_step(torch, tmodel, xt, yt, 0.01, momentum), 200), worst)
 
 
-def torch_step_us(torch, widths, batch, momentum):
-    layers = []
-    for i, o in zip(widths[:-1], widths[1:]):
-        layers += [torch.nn.Linear(i, o), torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=momentum)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    x = torch.randn(batch, widths[0])
-    y = torch.randint(0, widths[-1], (batch,))
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(x), y).backward()
-        opt.step()
-    return _median_us(step, 200)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--isa", choices=["native", "avx2"], default="native")
@@ -182,16 +166,15 @@ def main():
             total_e += e
             total_t += t
             print(f"| {label} {sa}{'ᵀ' if la == 'T' else ''} @ {sb}{'ᵀ' if lb == 'T' else ''} | {e:.1f} | {t:.1f} |")
-        step = torch_step_us(torch, widths, batch, momentum)
+        hand, est, step, worst = _hand_vs_torch(torch, widths, batch, momentum, rng)
         print(f"| **all products of a step** | **{total_e:.0f}** | **{total_t:.0f}** |\n")
         print(f"torch's whole training step (SGD, momentum {momentum}): {step:.0f} us. Under a target of 0.9, ember's step may "
               f"take {0.9 * step:.0f} us: its GEMMs leave {0.9 * step - total_e:.0f} us for everything else, where "
               f"torch spends {step - total_t:.0f} us.\n")
-        hand, est, tst, worst = _hand_vs_torch(torch, widths, batch, momentum, rng)
         print(f"The whole step from the same weights on the same batch (hand-written gradients checked against "
               f"torch's: max |diff| / max |grad| {worst:.1e}):\n")
         print("| by hand in NumPy | ember | torch | by hand / torch | ember / torch |\n|---:|---:|---:|---:|---:|")
-        print(f"| {hand:.0f} us | {est:.0f} us | {tst:.0f} us | {hand / tst:.2f} | {est / tst:.2f} |\n")
+        print(f"| {hand:.0f} us | {est:.0f} us | {step:.0f} us | {hand / step:.2f} | {est / step:.2f} |\n")
 
 
 if __name__ == "__main__":
