@@ -18,6 +18,7 @@ import numpy as np
 from ember.tensor import Tensor
 from ember.utils.hooks import RemovableHandle
 from ember.backend import dtypes as _dt
+from ember.backend.blas import ALIGN, axpy
 from ember.autograd.grad_mode import _GradState, enable_grad
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
@@ -160,15 +161,12 @@ def _lerp_(start, end, weight, scratch=None):
 
 
 def _decayed_grad(p, g, weight_decay, maximize):
-    """grad = (-g if maximize else g) + weight_decay * param, in PyTorch's order, and whether that is a new
-    array the step owns (and may overwrite) rather than g itself."""
+    """grad = (-g if maximize else g) + weight_decay * param, as PyTorch's `grad.add(param, alpha=wd)`
+    (one rounding: ember/backend/blas.py), and whether that is a new array the step owns (and may
+    overwrite) rather than g itself."""
     if weight_decay != 0:
-        d = np.multiply(p, weight_decay, out=np.empty_like(p))
-        if maximize:
-            np.subtract(d, g, out=d)
-        else:
-            np.add(g, d, out=d)
-        return d, True
+        d = np.negative(g, out=np.empty_like(g)) if maximize else g.copy()
+        return axpy(weight_decay, p, d), True
     if maximize:
         return np.negative(g, out=np.empty_like(g)), True
     return g, False
@@ -199,16 +197,24 @@ def _check_betas(betas):
 # reasons behind code paths")
 _BLOCK = 1 << 17
 _BLOCK_ONE_THREAD = 1 << 15
+assert _BLOCK % ALIGN == _BLOCK_ONE_THREAD % ALIGN == 0
 
 
-def _in_slices(arrays, update):
+def _cut(n, t, parts):
+    """Where part t of n elements in `parts` parts starts: at a multiple of ALIGN, so that the same elements
+    reach BLAS's vector loop (and its scalar tail) whatever the number of parts (ember/backend/blas.py)."""
+    return n if t == parts else (n * t // parts) // ALIGN * ALIGN
+
+
+def _in_slices(arrays, update, blocks=True):
     """Run update(i, views) for every parameter i, where views are flat slices of that parameter's arrays
     (param, grad, state, ... as listed in arrays[i]), the elements split between ember's threads.
 
     An optimizer step is a dozen memory-bound passes over every parameter (Adam on ResNet-18: 11M
     elements); NumPy runs each pass on one core while releasing the GIL, so two threads each taking
-    half of every big parameter do the step in about half the time; and each works through its share in
-    blocks, so that the passes over a block read it from cache instead of memory. Small steps stay on
+    half of every big parameter do the step in about half the time; and (blocks=True) each works through
+    its share in blocks, so that the passes over a block read it from cache instead of memory (worth it for
+    Adam's dozen passes, not for SGD's one to three, bench/README.md). Small steps stay on
     one thread, and a parameter whose arrays are not all contiguous is updated whole by the first
     thread."""
     from ember.backend.threads import get_threads, parallel
@@ -216,7 +222,7 @@ def _in_slices(arrays, update):
     flat = [all(x.flags.c_contiguous for x in a) for a in arrays]
     one_thread = get_threads() <= 1 or sum(sizes) < (1 << 20)   # small steps: the hand-off costs more
     parts = 1 if one_thread else get_threads()
-    block = _BLOCK_ONE_THREAD if one_thread else _BLOCK
+    block = (_BLOCK_ONE_THREAD if one_thread else _BLOCK) if blocks else max(sizes, default=0)
 
     def share(lo, hi):
         for i, a in enumerate(arrays):
@@ -225,7 +231,7 @@ def _in_slices(arrays, update):
                     update(i, a)
                 continue
             n = sizes[i]
-            a_lo, a_hi = n * lo // parts, n * hi // parts
+            a_lo, a_hi = _cut(n, lo, parts), _cut(n, hi, parts)
             if a_hi - a_lo == n <= block:   # a small parameter, whole: its arrays as they are
                 update(i, a)
                 continue

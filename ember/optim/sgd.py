@@ -1,6 +1,7 @@
 """SGD: stochastic gradient descent with optional momentum / Nesterov / weight decay, as torch.optim.SGD."""
 import numpy as np
 
+from ember.backend.blas import axpy
 from ember.tensor import Tensor
 from ember.optim.optimizer import (
     _check_fused_foreach, _check_not_differentiable, _decayed_grad, _in_slices, Optimizer, _to_float,
@@ -117,31 +118,19 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
               for i in range(len(params))]
 
     def update(i, views):
+        # PyTorch's single-tensor SGD, op for op; its add(alpha=) calls are axpy (one rounding each)
         p, g = views[0], views[1]
         d, owned = _decayed_grad(p, g, weight_decay, maximize)
-        scratch = d if owned else None          # an array this step owns
-
         if use_momentum:
             b = views[2]
             if first[i]:
-                np.copyto(b, d)
+                np.copyto(b, d)                      # buf = grad.clone()
             else:
-                np.multiply(b, momentum, out=b)
-                if dampening != 0:
-                    t = np.multiply(d, 1 - dampening, out=np.empty_like(d))
-                    np.add(b, t, out=b)
-                    if scratch is None:
-                        scratch = t
-                else:
-                    np.add(b, d, out=b)
-            if nesterov:
-                # grad = grad + momentum * buf
-                u = np.multiply(b, momentum, out=np.empty_like(b))
-                np.add(d, u, out=u)
-                d = scratch = u
+                np.multiply(b, momentum, out=b)      # buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                axpy(1 - dampening, d, b)
+            if nesterov:                             # grad = grad.add(buf, alpha=momentum)
+                d = axpy(momentum, b, d if owned else d.copy())
             else:
                 d = b
-        # param.add_(grad, alpha=-lr)
-        t = np.multiply(d, -lr, out=scratch if scratch is not None else np.empty_like(d))
-        np.add(p, t, out=p)
-    _in_slices(arrays, update)
+        axpy(-lr, d, p)                              # param.add_(grad, alpha=-lr)
+    _in_slices(arrays, update, blocks=False)    # one to three passes: blocks cost more calls than they save

@@ -25,9 +25,10 @@ LIB_OPTIM = importlib.import_module(LIB_NAME + ".optim")
 
 TOL = {"float32": (1e-5, 1e-6), "float64": (1e-10, 1e-12)}
 # Optimizer state (momentum buffers, running averages) is a decaying sum of O(1) signed terms, so it can be
-# small where the terms cancel.  torch's vectorized CPU kernels fuse multiply-adds (FMA) in lerp_/add_(alpha=);
+# small where the terms cancel.  torch's vectorized CPU kernels fuse multiply-adds (FMA) in lerp_/addcmul_;
 # NumPy rounds the product and the sum separately, so float32 state agrees to about one ulp of the *terms*
-# (~1e-6 absolute), not of the (possibly much smaller) result.
+# (~1e-6 absolute), not of the (possibly much smaller) result.  (add_(alpha=) is fused in ember too, through
+# BLAS's axpy: SGD agrees bit for bit, tests/optim/test_axpy_route.py.)
 STATE_TOL = {"float32": (1e-5, 1e-5), "float64": (1e-10, 1e-12)}
 SHAPES = [(5,), (3, 4), (2, 3, 2), ()]
 N_STEPS = 20
