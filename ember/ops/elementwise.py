@@ -1069,8 +1069,8 @@ _zero_rows = {}   # dtype -> a row of _ZROW zeros
 def _relu(a):
     """max(0, a) with PyTorch's edge cases: NaN stays NaN and -0.0 stays -0.0 (NumPy's maximum keeps its
     second operand on a tie). Against rows of zeros, not the scalar 0: a scalar operand sends NumPy's
-    maximum to a slower loop than its SIMD one (bench/README.md); a stride-0 stack of one cached zero
-    row does not."""
+    maximum to a slower loop than its SIMD one (bench/README.md); one cached zero row, broadcast over
+    the rows of the input, does not."""
     n = a.size
     if n <= _ZROW:
         return np.maximum(_zero_row(a.dtype)[:n].reshape(a.shape), a)
@@ -1092,7 +1092,7 @@ def _relu_into(r, a):
     m = n // _ZROW
     k = m * _ZROW
     if m:
-        np.maximum(np.broadcast_to(z, (m, _ZROW)), flat[:k].reshape(m, _ZROW), out=rf[:k].reshape(m, _ZROW))
+        np.maximum(z, flat[:k].reshape(m, _ZROW), out=rf[:k].reshape(m, _ZROW))   # z broadcast over the rows
     if k < n:
         np.maximum(z[:n - k], flat[k:], out=rf[k:])
 

@@ -126,18 +126,24 @@ class CrossEntropyIndices(Function):
         shifted = scores - scores.max(axis=1, keepdims=True) if scores.size else scores.copy()
         exp = np.exp(shifted)
         sums = exp.sum(axis=1, keepdims=True)
-        valid = target != ignore_index
-        safe = np.where(valid, target, 0)
-        if valid.any() and (safe.min() < 0 or safe.max() >= c):
-            bad = target[valid & ((target < 0) | (target >= c))][0]
-            raise IndexError(f"Target {bad} is out of bounds.")
-        picked = shifted[np.arange(n), safe]
-        losses = (np.log(sums[:, 0]) - picked) * valid
-        self.probs = exp / sums
-        self.safe, self.valid, self.reduction = safe, valid, reduction
-        self.count = int(valid.sum())
+        rows = np.arange(n)
+        low, high = (target.min(), target.max()) if n else (0, -1)
+        if 0 <= low and high < c and not low <= ignore_index <= high:
+            valid, safe, count = None, target, n      # the common case: every target a class, none ignored
+            losses = np.log(sums[:, 0])
+            losses -= shifted[rows, target]
+        else:
+            valid = target != ignore_index
+            safe = np.where(valid, target, 0)
+            if valid.any() and (safe.min() < 0 or safe.max() >= c):
+                bad = target[valid & ((target < 0) | (target >= c))][0]
+                raise IndexError(f"Target {bad} is out of bounds.")
+            losses = (np.log(sums[:, 0]) - shifted[rows, safe]) * valid
+            count = int(valid.sum())
+        self.probs = np.divide(exp, sums, out=exp)
+        self.safe, self.valid, self.reduction, self.count = safe, valid, reduction, count
         if reduction == "mean":
-            return np.asarray(losses.sum() / self.count if self.count else np.nan, dtype=scores.dtype)
+            return np.asarray(losses.sum() / count if count else np.nan, dtype=scores.dtype)
         if reduction == "sum":
             return np.asarray(losses.sum(), dtype=scores.dtype)
         return losses.astype(scores.dtype, copy=False)
@@ -148,8 +154,8 @@ class CrossEntropyIndices(Function):
         g = grad._data.astype(self.probs.dtype, copy=False)
         if self.reduction == "mean":
             g = g / self.count if self.count else np.zeros_like(g)
-        row_scale = self.valid * g             # per row; 0 for ignored targets
-        gx = self.probs * row_scale[:, None]
+        row_scale = g if self.valid is None else self.valid * g    # per row (0 for ignored targets), or one
+        gx = self.probs * (row_scale[:, None] if row_scale.ndim else row_scale)
         gx[np.arange(gx.shape[0]), self.safe] -= row_scale
         return Tensor._make(gx), None
 
