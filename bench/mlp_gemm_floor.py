@@ -60,6 +60,8 @@ class HandWrittenStep:
     def __init__(self, weights, lr, momentum):
         from ember.backend import threads
         self.matmul = threads.matmul
+        global axpy
+        from ember.backend.blas import axpy
         self.params = [p for layer in weights for p in layer]
         self.weights = weights
         self.lr, self.momentum = np.float32(lr), np.float32(momentum)
@@ -100,7 +102,7 @@ class HandWrittenStep:
                 buf *= self.momentum
                 buf += g
                 g = buf
-            p -= np.multiply(g, self.lr, out=grads[i])     # (the gradient is not needed after this)
+            axpy(-self.lr, g, p)          # one fused pass, as ember's SGD (ember/backend/blas.py)
         return loss
 
 

@@ -206,15 +206,15 @@ def _cut(n, t, parts):
     return n if t == parts else (n * t // parts) // ALIGN * ALIGN
 
 
-def _in_slices(arrays, update, blocks=True):
+def _in_slices(arrays, update, blocks=(_BLOCK_ONE_THREAD, _BLOCK)):
     """Run update(i, views) for every parameter i, where views are flat slices of that parameter's arrays
     (param, grad, state, ... as listed in arrays[i]), the elements split between ember's threads.
 
     An optimizer step is a dozen memory-bound passes over every parameter (Adam on ResNet-18: 11M
     elements); NumPy runs each pass on one core while releasing the GIL, so two threads each taking
-    half of every big parameter do the step in about half the time; and (blocks=True) each works through
-    its share in blocks, so that the passes over a block read it from cache instead of memory (worth it for
-    Adam's dozen passes, not for SGD's one to three, bench/README.md). Small steps stay on
+    half of every big parameter do the step in about half the time; and each works through its share in
+    blocks (`blocks`: elements per block on one thread and when split; None: no blocks), so that the
+    passes over a block read it from cache instead of memory. Small steps stay on
     one thread, and a parameter whose arrays are not all contiguous is updated whole by the first
     thread."""
     from ember.backend.threads import get_threads, parallel
@@ -222,7 +222,7 @@ def _in_slices(arrays, update, blocks=True):
     flat = [all(x.flags.c_contiguous for x in a) for a in arrays]
     one_thread = get_threads() <= 1 or sum(sizes) < (1 << 20)   # small steps: the hand-off costs more
     parts = 1 if one_thread else get_threads()
-    block = (_BLOCK_ONE_THREAD if one_thread else _BLOCK) if blocks else max(sizes, default=0)
+    block = blocks[0 if one_thread else 1] or max(sizes, default=0)     # None: each share whole
 
     def share(lo, hi):
         for i, a in enumerate(arrays):

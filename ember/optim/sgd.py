@@ -127,10 +127,15 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
                 np.copyto(b, d)                      # buf = grad.clone()
             else:
                 np.multiply(b, momentum, out=b)      # buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                axpy(1 - dampening, d, b)
+                if dampening:
+                    axpy(1 - dampening, d, b)
+                else:
+                    np.add(b, d, out=b)              # (alpha 1: the same sum, without a BLAS call)
             if nesterov:                             # grad = grad.add(buf, alpha=momentum)
                 d = axpy(momentum, b, d if owned else d.copy())
             else:
                 d = b
         axpy(-lr, d, p)                              # param.add_(grad, alpha=-lr)
-    _in_slices(arrays, update, blocks=False)    # one to three passes: blocks cost more calls than they save
+    # SGD's one to three passes: blocks pay on one thread only once the arrays outgrow L2, and split
+    # between threads their many small calls cost more than they save (bench/README.md, "Session 8")
+    _in_slices(arrays, update, blocks=(1 << 17, None))
