@@ -1,6 +1,6 @@
 """The matrix products of one MLP/DNN training step (group `epoch`), timed alone: ember's GEMM route vs torch.
 
-    python bench/mlp_gemm_floor.py [--isa avx2]
+    python bench/mlp_gemm_floor.py [--isa avx2] [--epochs]
 
 Per linear layer a step multiplies x @ W^T forward, g @ W for the input gradient (not for the first layer,
 whose input needs none) and g^T @ x for the weight gradient, with the layouts a linear layer uses (W^T and
@@ -13,9 +13,11 @@ session 6").
 
 It also times the whole step written by hand as the NumPy calls it needs and nothing else (`HandWrittenStep`:
 the same GEMM route, the bias and ReLU in place, softmax cross-entropy, the ReLU's gradient from its output,
-SGD with momentum, every buffer reused), checked against torch's gradients first, beside ember's and torch's
-steps from the same weights on the same batch: what an op-at-a-time framework on NumPy costs with no
-bookkeeping of its own (bench/README.md, "Session 7").
+SGD with momentum, the update through axpy as ember's, every buffer reused), checked against torch's gradients
+first (and by tests/test_bench_mlp_floor.py), beside ember's and torch's steps from the same weights on the same
+batch: what an op-at-a-time framework on NumPy costs with no bookkeeping of its own (bench/README.md, "Session
+7"). --epochs adds whole MNIST epochs of the three as group `epoch` runs them, the permuted copy of the data
+included: the floor under that group's MLP and DNN rows (bench/README.md, "Session 8").
 """
 import argparse
 import os
@@ -27,9 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import hold_this_process_to, median_of_calls, numpy_simd  # noqa: E402
 
-WORKLOADS = {   # name: (layer widths, batch, SGD momentum), as in bench/workloads/epoch.py
-    "MLP 784-256-10 b256": ([784, 256, 10], 256, 0.0),
-    "DNN 784-512-256-128-64-10 b64": ([784, 512, 256, 128, 64, 10], 64, 0.5),
+WORKLOADS = {   # name: (layer widths, batch, SGD momentum, the epoch's lr), as in bench/workloads/epoch.py
+    "MLP 784-256-10 b256": ([784, 256, 10], 256, 0.0, 0.1),
+    "DNN 784-512-256-128-64-10 b64": ([784, 512, 256, 128, 64, 10], 64, 0.5, 0.01),
 }
 
 
@@ -140,9 +142,65 @@ def _hand_vs_torch(torch, widths, batch, momentum, rng):
             _median_us(sgd_step(torch, tmodel, xt, yt, 0.01, momentum), 200), worst)
 
 
+def _epochs(torch, widths, batch, lr, momentum, rng, repeats=3):
+    """Seconds per MNIST training epoch (group `epoch`'s loop: a permuted copy of the data, then from_numpy
+    slices batch by batch) by hand, by ember and by torch, each from the same initial weights; the three
+    alternate, median of `repeats` after one warm-up epoch each."""
+    import time
+
+    import ember
+    from common import mnist_float
+    X, Y = mnist_float()[:2]
+    X = X.reshape(len(X), -1)
+    weights = [((rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32), np.zeros(o, np.float32))
+               for i, o in zip(widths[:-1], widths[1:])]
+
+    def model(lib):
+        layers = []
+        for w, b in weights:
+            lin = lib.nn.Linear(w.shape[1], w.shape[0])
+            with lib.no_grad():
+                lin.weight.copy_(lib.from_numpy(w.copy()))
+                lin.bias.copy_(lib.from_numpy(b.copy()))
+            layers += [lin, lib.nn.ReLU()]
+        return lib.nn.Sequential(*layers[:-1])
+
+    def by_hand():
+        hand = HandWrittenStep([(w.copy(), b.copy()) for w, b in weights], lr, momentum)
+        perm = np.random.default_rng(0).permutation(len(X))
+        Xs, Ys = X[perm], Y[perm]
+        for i in range(0, len(Xs), batch):
+            hand.step(Xs[i:i + batch], Ys[i:i + batch])
+
+    def by(lib):
+        def run():
+            m = model(lib)
+            opt = lib.optim.SGD(m.parameters(), lr=lr, momentum=momentum)
+            loss_fn = lib.nn.CrossEntropyLoss()
+            perm = np.random.default_rng(0).permutation(len(X))
+            Xs, Ys = X[perm], Y[perm]
+            for i in range(0, len(Xs), batch):
+                xb, yb = lib.from_numpy(Xs[i:i + batch]), lib.from_numpy(Ys[i:i + batch])
+                opt.zero_grad()
+                loss_fn(m(xb), yb).backward()
+                opt.step()
+        return run
+
+    runs = [by_hand, by(ember), by(torch)]
+    times = [[] for _ in runs]
+    for round_ in range(repeats + 1):
+        for fn, ts in zip(runs, times):
+            t0 = time.perf_counter()
+            fn()
+            if round_:
+                ts.append(time.perf_counter() - t0)
+    return [float(np.median(ts)) for ts in times]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--isa", choices=["native", "avx2"], default="native")
+    ap.add_argument("--epochs", action="store_true", help="also time whole MNIST epochs (hand, ember, torch)")
     opts = ap.parse_args()
     hold_this_process_to(opts.isa)
     import torch
@@ -156,7 +214,7 @@ def main():
     print(f"# GEMMs of one training step, 2 threads (NumPy's OpenBLAS kernel {kernel}, NumPy SIMD {numpy_simd()}; "
           f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()})\n")
     rng = np.random.default_rng(0)
-    for name, (widths, batch, momentum) in WORKLOADS.items():
+    for name, (widths, batch, momentum, lr) in WORKLOADS.items():
         print(f"## {name}\n\n| product | ember (us) | torch (us) |\n|---|---:|---:|")
         total_e = total_t = 0.0
         for label, sa, la, sb, lb in products(widths, batch):
@@ -177,6 +235,12 @@ def main():
               f"torch's: max |diff| / max |grad| {worst:.1e}):\n")
         print("| by hand in NumPy | ember | torch | by hand / torch | ember / torch |\n|---:|---:|---:|---:|---:|")
         print(f"| {hand:.0f} us | {est:.0f} us | {step:.0f} us | {hand / step:.2f} | {est / step:.2f} |\n")
+        if opts.epochs:
+            hand, est, step = _epochs(torch, widths, batch, lr, momentum, rng)
+            print(f"A whole MNIST epoch as group `epoch` runs it (lr {lr}; the permuted copy of the data included, "
+                  f"the same for all three), median of 3:\n")
+            print("| by hand in NumPy | ember | torch | by hand / torch | ember / torch |\n|---:|---:|---:|---:|---:|")
+            print(f"| {hand:.3f} s | {est:.3f} s | {step:.3f} s | {hand / step:.2f} | {est / step:.2f} |\n")
 
 
 if __name__ == "__main__":
