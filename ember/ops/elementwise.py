@@ -11,6 +11,7 @@ from ember.autograd.function import Function
 from ember.autograd.grad_mode import _GradState
 from ember.backend import dtypes as _dt
 from ember.backend import threads as _threads
+from ember.backend.blas import axpy
 from ember.tensor import Tensor
 
 _ndarray = np.ndarray
@@ -272,10 +273,19 @@ def _additive_operands(fn, a, b, alpha):
     return _NUMBERS[b.__class__, b, a.dtype] if alpha == 1 else b
 
 
+def _plus_scaled(a, b, alpha):
+    """a + alpha * b. PyTorch's add kernel fuses the multiply-add (one rounding); so does BLAS's axpy, which
+    takes it when a and b are float arrays of one shape and dtype (ember/backend/blas.py)."""
+    if (a.__class__ is _ndarray and b.__class__ is _ndarray and a.shape == b.shape and a.dtype == b.dtype
+            and a.dtype.char in "fd" and alpha.__class__ in (int, float)):
+        return axpy(alpha, b, np.array(a, order="C"))
+    return a + alpha * b
+
+
 class Add(Function):
     def forward(self, a, b, alpha=1):
         b = _additive_operands(self, a, b, alpha)
-        return a + b if alpha == 1 else a + alpha * b
+        return a + b if alpha == 1 else _plus_scaled(a, b, alpha)
 
     def backward(self, grad):
         sa, sb = self.shapes
@@ -289,7 +299,7 @@ class Add(Function):
 class Sub(Function):
     def forward(self, a, b, alpha=1):
         b = _additive_operands(self, a, b, alpha)
-        return a - b if alpha == 1 else a - alpha * b
+        return a - b if alpha == 1 else _plus_scaled(a, b, -alpha)
 
     def backward(self, grad):
         sa, sb = self.shapes
@@ -308,7 +318,7 @@ class Rsub(Sub):
     def forward(self, b, a, alpha=1):
         self.shapes = (np.shape(b), np.shape(a))
         self.alpha = alpha
-        return a - b if alpha == 1 else a - alpha * b
+        return a - b if alpha == 1 else _plus_scaled(a, b, -alpha)
 
     def backward(self, grad):
         sb, sa = self.shapes

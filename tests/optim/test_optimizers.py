@@ -28,7 +28,7 @@ TOL = {"float32": (1e-5, 1e-6), "float64": (1e-10, 1e-12)}
 # small where the terms cancel.  torch's vectorized CPU kernels fuse multiply-adds (FMA) in lerp_/addcmul_;
 # NumPy rounds the product and the sum separately, so float32 state agrees to about one ulp of the *terms*
 # (~1e-6 absolute), not of the (possibly much smaller) result.  (add_(alpha=) is fused in ember too, through
-# BLAS's axpy: SGD agrees bit for bit, tests/optim/test_axpy_route.py.)
+# BLAS's axpy: SGD agrees bit for bit, tests/test_blas_axpy.py.)
 STATE_TOL = {"float32": (1e-5, 1e-5), "float64": (1e-10, 1e-12)}
 SHAPES = [(5,), (3, 4), (2, 3, 2), ()]
 N_STEPS = 20

@@ -1,5 +1,6 @@
 """axpy (ember/backend/blas.py): y += alpha * x rounded once, as PyTorch's add_(x, alpha=alpha), on both
-routes; and SGD, which is nothing but such adds and a multiply, bit for bit torch's trajectory."""
+routes; add/sub/rsub with alpha through it; and SGD, which is nothing but such adds and a multiply, bit for bit
+torch's trajectory."""
 import os
 import platform
 import subprocess
@@ -66,6 +67,26 @@ def test_forcing_blas_where_it_cannot_run_says_why():
         blas.axpy(1.0, x, np.zeros((3, 4), np.float32))
     with pytest.raises(ValueError, match="unknown axpy route 'fast'"):
         blas.force_route("fast")
+
+
+ALPHA_OPS = {
+    "add": lambda lib, a, b: lib.add(a, b, alpha=0.37),
+    "sub": lambda lib, a, b: lib.sub(a, b, alpha=0.37),
+    "rsub": lambda lib, a, b: lib.rsub(a, b, alpha=-2.5),
+    "Tensor.add_": lambda lib, a, b: a.clone().add_(b, alpha=-0.01),
+    "Tensor.sub_": lambda lib, a, b: a.clone().sub_(b, alpha=3),
+}
+
+
+@needs_blas
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", list(ALPHA_OPS))
+def test_ops_with_alpha_are_torchs_bit_for_bit(op, dtype):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((64, 64)).astype(dtype), rng.standard_normal((64, 64)).astype(dtype)
+    got = ALPHA_OPS[op](ember, ember.from_numpy(a), ember.from_numpy(b)).numpy()
+    expected = ALPHA_OPS[op](torch, torch.from_numpy(a), torch.from_numpy(b)).numpy()
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
 
 
 SGD_CASES = [dict(), dict(momentum=0.9), dict(momentum=0.9, nesterov=True), dict(weight_decay=0.01),
