@@ -23,6 +23,7 @@ import ctypes
 
 import numpy as np
 
+from ember.backend.routes import Routes
 from ember.backend.threads import _openblas_libraries, single_threaded_blas
 
 __all__ = ["axpy", "ALIGN", "ROUTES", "force_route", "blas_axpy_available"]
@@ -31,28 +32,12 @@ ROUTES = {
     "blas": "OpenBLAS's ?axpy (float32/float64, contiguous): one pass, the product and sum rounded once",
     "reference": "np.multiply into a temporary, then np.add: two passes, the product rounded first",
 }
-_forced_route = [None]
+_routes = Routes("axpy", ROUTES)
+force_route = _routes.force     # tests; "blas" where it cannot run raises ValueError
 ALIGN = 64
 # dtype -> the library's axpy (with the C integer type of its length argument), or None; filled on the
 # first call (finding the library reads /proc/self/maps and loads it with ctypes)
 _kernels = {}
-
-
-class force_route:
-    """`with force_route("reference"):` every axpy takes that route (for tests). Forcing "blas" where it
-    cannot run (no OpenBLAS loaded, another dtype, a strided array) raises ValueError."""
-
-    def __init__(self, name):
-        if name is not None and name not in ROUTES:
-            raise ValueError(f"unknown axpy route {name!r}; routes: {', '.join(ROUTES)}")
-        self.name = name
-
-    def __enter__(self):
-        self.saved, _forced_route[0] = _forced_route[0], self.name
-        return self
-
-    def __exit__(self, *exc):
-        _forced_route[0] = self.saved
 
 
 def _find_kernels():
@@ -93,7 +78,7 @@ def blas_axpy_available(dtype=np.float32):
 
 def axpy(alpha, x, y):
     """y += alpha * x in place (arrays of one shape and dtype); returns y."""
-    forced = _forced_route[0]
+    forced = _routes.forced
     if forced != "reference":
         kernel = _blas_kernel(x, y)
         if kernel is not None:

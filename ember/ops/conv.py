@@ -49,6 +49,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ember.autograd.function import Function, fresh_grad, _mark_fresh
 from ember.backend.memory import padded, scratch
+from ember.backend.routes import Routes
 from ember.backend.threads import get_threads as _threads, matmul, parallel, route_threads
 from ember.autograd.grad_mode import _GradState
 from ember.tensor import Tensor
@@ -83,24 +84,8 @@ ROUTES = {
     "one_image":             dict(layout="batch", one_image=True),
     "one_image_wide_rows":   dict(layout="batch", one_image=True, grad_input="wide_rows"),
 }
-_forced_route = [None]
-
-
-class force_route:
-    """`with force_route("batch_split_banded"):` every convolution takes that route (for tests); a route
-    that cannot compute a geometry (see _route_applies) raises ValueError."""
-
-    def __init__(self, name):
-        if name is not None and name not in ROUTES:
-            raise ValueError(f"unknown convolution route {name!r}; routes: {', '.join(ROUTES)}")
-        self.name = name
-
-    def __enter__(self):
-        self.saved, _forced_route[0] = _forced_route[0], self.name
-        return self
-
-    def __exit__(self, *exc):
-        _forced_route[0] = self.saved
+_routes = Routes("convolution", ROUTES)
+force_route = _routes.force     # tests; a route that cannot compute a geometry raises ValueError
 
 
 def _route_applies(name, g):
@@ -175,7 +160,7 @@ class _Geom:
             # a transposed convolution's output_padding adds input rows that no window needs to reach
             self.OH, self.OW = out_hw
         self.y_shape = (self.N, self.O, self.OW) if one_d else (self.N, self.O, self.OH, self.OW)
-        forced = _forced_route[0]
+        forced = _routes.forced
         if forced is not None and not _route_applies(forced, self):
             raise ValueError(f"convolution route {forced!r} cannot compute input {list(self.x_shape)}, weight "
                              f"{list(self.w_shape)}, stride {stride}, groups {groups}")

@@ -42,6 +42,7 @@ import numpy as np
 
 from ember.backend import threads as _threads
 from ember.backend.memory import padded
+from ember.backend.routes import Routes
 
 from ember.autograd.function import Function
 from ember.autograd.grad_mode import _GradState
@@ -192,24 +193,8 @@ ROUTES = {
     "images": "avg pooling with the images split between threads; when the windows tile the input, "
               "backward widens each output row to whole input rows (float, no padding)",
 }
-_forced_route = [None]
-
-
-class force_route:
-    """`with force_route("channels_last"):` every max/avg pool takes that route (for tests); a route that
-    does not apply to an op or geometry (see _route_applies) raises ValueError."""
-
-    def __init__(self, name):
-        if name is not None and name not in ROUTES:
-            raise ValueError(f"unknown pooling route {name!r}; routes: {', '.join(ROUTES)}")
-        self.name = name
-
-    def __enter__(self):
-        self.saved, _forced_route[0] = _forced_route[0], self.name
-        return self
-
-    def __exit__(self, *exc):
-        _forced_route[0] = self.saved
+_routes = Routes("pooling", ROUTES)
+force_route = _routes.force     # tests; a route that does not apply (_route_applies) raises ValueError
 
 
 def _route_applies(name, op, g, dtype):
@@ -239,7 +224,7 @@ def _choose_route(op, g, dtype):
 
 
 def _route(op, g, dtype):
-    forced = _forced_route[0]
+    forced = _routes.forced
     if forced is None:
         return _choose_route(op, g, dtype)
     if not _route_applies(forced, op, g, dtype):
