@@ -13,6 +13,9 @@ import torch
 import ember
 from ember.backend import blas
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sgd_trajectory import sgd_trajectory  # noqa: E402
+
 needs_blas = pytest.mark.skipif(not blas.blas_axpy_available(), reason="no OpenBLAS loaded with NumPy")
 
 
@@ -99,39 +102,20 @@ SGD_CASES = [dict(), dict(momentum=0.9), dict(momentum=0.9, nesterov=True), dict
 def test_sgd_trajectory_is_torchs_bit_for_bit(kwargs):
     """torch's single-tensor SGD is mul_ and add_(alpha=) calls; with axpy ember's is the same arithmetic.
     Sizes are whole vectors (multiples of 64), where both libraries' loops fuse every element."""
-    rng = np.random.default_rng(5)
     shapes = [(64, 32), (128,), (3, 64)]
-    init = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(8)]
-    out = []
-    for lib in (torch, ember):
-        params = [lib.nn.Parameter(lib.from_numpy(a.copy())) for a in init]
-        opt = lib.optim.SGD(params, lr=0.05, **kwargs)
-        for step in grads:
-            for p, g in zip(params, step):
-                p.grad = lib.from_numpy(g.copy())
-            opt.step()
-        out.append([p.detach().numpy().copy() for p in params])
+    out = [sgd_trajectory(lib, shapes, 8, 5, 0.05, **kwargs) for lib in (torch, ember)]
     for got, expected in zip(out[1], out[0]):
         assert np.array_equal(got, expected)
 
 
 SPLIT_STEP = """
-import sys, numpy as np, ember
+import sys, ember
+from sgd_trajectory import sgd_trajectory
 kwargs, shapes = eval(sys.argv[1]), eval(sys.argv[2])
-rng = np.random.default_rng(9)
-init = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
 out = []
 for n in (1, 2):
     ember.set_num_threads(n)
-    params = [ember.nn.Parameter(ember.from_numpy(a.copy())) for a in init]
-    opt = ember.optim.SGD(params, lr=0.1, **kwargs)
-    for step in grads:
-        for p, g in zip(params, step):
-            p.grad = ember.from_numpy(g.copy())
-        opt.step()
-    out.append([p.detach().numpy().copy() for p in params])
+    out.append(sgd_trajectory(ember, shapes, 3, 9, 0.1, **kwargs))
 print(sum(int((a != b).sum()) for a, b in zip(*out)))
 """
 
@@ -147,6 +131,7 @@ def test_sgd_step_does_not_depend_on_the_thread_count(kwargs, shapes):
     tail does not fuse the multiply-add: a tail in the wrong place changes bits there."""
     env = dict(os.environ, OPENBLAS_CORETYPE="Haswell") if platform.machine() == "x86_64" else dict(os.environ)
     env.pop("OPENBLAS_THREAD_TIMEOUT", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.dirname(__file__), env.get("PYTHONPATH")]))
     done = subprocess.run([sys.executable, "-c", SPLIT_STEP, repr(kwargs), repr(shapes)], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
