@@ -1,7 +1,6 @@
 """bench/lenet_numpy_floor.py's hand-written LeNet is a floor only if it computes LeNet: its logits, loss and
 every gradient against torch's, fused and layer by layer, at one and two threads, with a batch that leaves a
 short last chunk."""
-import importlib.util
 import os
 import sys
 
@@ -10,21 +9,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_modules  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def bench():
     """(lenet_numpy_floor, common) loaded from bench/, once."""
-    sys.path.insert(0, BENCH)
-    try:
-        spec = importlib.util.spec_from_file_location("lenet_numpy_floor", os.path.join(BENCH, "lenet_numpy_floor.py"))
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        import common
-        return mod, common
-    finally:
-        sys.path.remove(BENCH)
+    return bench_modules.load("lenet_numpy_floor"), bench_modules.load("common")
 
 
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "layer_by_layer"])

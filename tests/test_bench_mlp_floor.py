@@ -1,6 +1,5 @@
 """bench/mlp_gemm_floor.py's hand-written MLP step is a floor only if it trains the MLP: its loss, gradients and
 the parameters after two SGD steps (with and without momentum) against torch's."""
-import importlib.util
 import os
 import sys
 
@@ -9,19 +8,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_modules  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def floor():
-    sys.path.insert(0, BENCH)
-    try:
-        spec = importlib.util.spec_from_file_location("mlp_gemm_floor", os.path.join(BENCH, "mlp_gemm_floor.py"))
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-    finally:
-        sys.path.remove(BENCH)
+    return bench_modules.load("mlp_gemm_floor")
 
 
 @pytest.mark.parametrize("widths,batch,momentum", [([784, 256, 10], 256, 0.0), ([50, 40, 30, 10], 33, 0.5)],
