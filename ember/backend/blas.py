@@ -59,11 +59,16 @@ def _find_kernels():
         _kernels[dtype] = found.get(dtype)
 
 
-def _blas_kernel(x, y):
-    """The library's axpy for these arrays, or None when the "blas" route cannot take them."""
+def _kernel(dtype):
+    """(the library's axpy for dtype, the largest length it takes), or None."""
     if not _kernels:
         _find_kernels()
-    kernel = _kernels.get(y.dtype)
+    return _kernels.get(dtype)
+
+
+def _blas_kernel(x, y):
+    """The library's axpy for these arrays, or None when the "blas" route cannot take them."""
+    kernel = _kernel(y.dtype)
     if (kernel is None or x.dtype != y.dtype or x.shape != y.shape or y.size > kernel[1]
             or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)):
         return None
@@ -71,9 +76,7 @@ def _blas_kernel(x, y):
 
 
 def blas_axpy_available(dtype=np.float32):
-    if not _kernels:
-        _find_kernels()
-    return _kernels.get(np.dtype(dtype)) is not None
+    return _kernel(np.dtype(dtype)) is not None
 
 
 def axpy(alpha, x, y):

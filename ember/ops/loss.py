@@ -141,7 +141,7 @@ class CrossEntropyIndices(Function):
             losses = (np.log(sums[:, 0]) - shifted[rows, safe]) * valid
             count = int(valid.sum())
         self.probs = np.divide(exp, sums, out=exp)
-        self.safe, self.valid, self.reduction, self.count = safe, valid, reduction, count
+        self.rows, self.safe, self.valid, self.reduction, self.count = rows, safe, valid, reduction, count
         if reduction == "mean":
             return np.asarray(losses.sum() / count if count else np.nan, dtype=scores.dtype)
         if reduction == "sum":
@@ -156,7 +156,7 @@ class CrossEntropyIndices(Function):
             g = g / self.count if self.count else np.zeros_like(g)
         row_scale = g if self.valid is None else self.valid * g    # per row (0 for ignored targets), or one
         gx = self.probs * (row_scale[:, None] if row_scale.ndim else row_scale)
-        gx[np.arange(gx.shape[0]), self.safe] -= row_scale
+        gx[self.rows, self.safe] -= row_scale
         return Tensor._make(gx), None
 
 
