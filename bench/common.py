@@ -151,14 +151,15 @@ def accuracy(lib, model, X, Y, bs=1000):
     return correct / len(X)
 
 
-def sgd_step(lib, model, x, y, lr, momentum=0.0):
-    """A function doing one training step of model on (x, y): zero_grad, cross-entropy, backward, SGD."""
+def sgd_step(lib, model, x=None, y=None, lr=0.01, momentum=0.0):
+    """A function doing one training step of model: zero_grad, cross-entropy, backward, SGD; on (x, y), or on
+    the batch it is given."""
     opt = lib.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     loss_fn = lib.nn.CrossEntropyLoss()
 
-    def step():
+    def step(xb=x, yb=y):
         opt.zero_grad()
-        loss_fn(model(x), y).backward()
+        loss_fn(model(xb), yb).backward()
         opt.step()
     return step
 

@@ -61,9 +61,8 @@ class HandWrittenStep:
 
     def __init__(self, weights, lr, momentum):
         from ember.backend import threads
-        self.matmul = threads.matmul
-        global axpy
         from ember.backend.blas import axpy
+        self.matmul, self.axpy = threads.matmul, axpy
         self.params = [p for layer in weights for p in layer]
         self.weights = weights
         self.lr, self.momentum = np.float32(lr), np.float32(momentum)
@@ -104,29 +103,32 @@ class HandWrittenStep:
                 buf *= self.momentum
                 buf += g
                 g = buf
-            axpy(-self.lr, g, p)          # one fused pass, as ember's SGD (ember/backend/blas.py)
+            self.axpy(-self.lr, g, p)     # one fused pass, as ember's SGD (ember/backend/blas.py)
         return loss
+
+
+def mlp(lib, weights):
+    """The ReLU MLP of `weights` ([(W, b), ...], torch's layout) in lib, with copies of the weights."""
+    layers = []
+    for w, b in weights:
+        lin = lib.nn.Linear(w.shape[1], w.shape[0])
+        with lib.no_grad():
+            lin.weight.copy_(lib.from_numpy(w.copy()))
+            lin.bias.copy_(lib.from_numpy(b.copy()))
+        layers += [lin, lib.nn.ReLU()]
+    return lib.nn.Sequential(*layers[:-1])
 
 
 def _hand_vs_torch(torch, widths, batch, momentum, rng):
     """Times of one training step by hand, by ember and by torch from the same weights on the same batch (us),
     after checking the hand-written gradients against torch's."""
     import ember
-    tlayers, elayers, weights = [], [], []
-    for i, o in zip(widths[:-1], widths[1:]):
-        w = (rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32)
-        b = (rng.standard_normal(o) * 0.01).astype(np.float32)
-        weights.append((w, b))
-        for lib, layers in ((torch, tlayers), (ember, elayers)):
-            lin = lib.nn.Linear(i, o)
-            with lib.no_grad():
-                lin.weight.copy_(lib.from_numpy(w.copy()))
-                lin.bias.copy_(lib.from_numpy(b.copy()))
-            layers += [lin, lib.nn.ReLU()]
+    weights = [((rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32),
+                (rng.standard_normal(o) * 0.01).astype(np.float32)) for i, o in zip(widths[:-1], widths[1:])]
     x = rng.standard_normal((batch, widths[0])).astype(np.float32)
     y = rng.integers(0, widths[-1], batch)
     hand = HandWrittenStep([(w.copy(), b.copy()) for w, b in weights], 0.01, momentum)
-    tmodel = torch.nn.Sequential(*tlayers[:-1])
+    tmodel = mlp(torch, weights)
     loss = torch.nn.functional.cross_entropy(tmodel(torch.from_numpy(x)), torch.from_numpy(y))
     loss.backward()
     hand_loss, grads = hand.grads(x, y)
@@ -135,7 +137,7 @@ def _hand_vs_torch(torch, widths, batch, momentum, rng):
     assert abs(hand_loss - loss.item()) < 1e-5 and worst < 1e-4, (hand_loss, loss.item(), worst)
 
     from common import sgd_step
-    emodel = ember.nn.Sequential(*elayers[:-1])
+    emodel = mlp(ember, weights)
     xe, ye, xt, yt = ember.from_numpy(x), ember.from_numpy(y), torch.from_numpy(x), torch.from_numpy(y)
     return (_median_us(lambda: hand.step(x, y), 200),
             _median_us(sgd_step(ember, emodel, xe, ye, 0.01, momentum), 200),
@@ -149,41 +151,28 @@ def _epochs(torch, widths, batch, lr, momentum, rng, repeats=3):
     import time
 
     import ember
-    from common import mnist_float
+    from common import mnist_float, sgd_step
     X, Y = mnist_float()[:2]
     X = X.reshape(len(X), -1)
     weights = [((rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32), np.zeros(o, np.float32))
                for i, o in zip(widths[:-1], widths[1:])]
 
-    def model(lib):
-        layers = []
-        for w, b in weights:
-            lin = lib.nn.Linear(w.shape[1], w.shape[0])
-            with lib.no_grad():
-                lin.weight.copy_(lib.from_numpy(w.copy()))
-                lin.bias.copy_(lib.from_numpy(b.copy()))
-            layers += [lin, lib.nn.ReLU()]
-        return lib.nn.Sequential(*layers[:-1])
-
-    def by_hand():
-        hand = HandWrittenStep([(w.copy(), b.copy()) for w, b in weights], lr, momentum)
+    def batches():
         perm = np.random.default_rng(0).permutation(len(X))
         Xs, Ys = X[perm], Y[perm]
         for i in range(0, len(Xs), batch):
-            hand.step(Xs[i:i + batch], Ys[i:i + batch])
+            yield Xs[i:i + batch], Ys[i:i + batch]
+
+    def by_hand():
+        hand = HandWrittenStep([(w.copy(), b.copy()) for w, b in weights], lr, momentum)
+        for xb, yb in batches():
+            hand.step(xb, yb)
 
     def by(lib):
         def run():
-            m = model(lib)
-            opt = lib.optim.SGD(m.parameters(), lr=lr, momentum=momentum)
-            loss_fn = lib.nn.CrossEntropyLoss()
-            perm = np.random.default_rng(0).permutation(len(X))
-            Xs, Ys = X[perm], Y[perm]
-            for i in range(0, len(Xs), batch):
-                xb, yb = lib.from_numpy(Xs[i:i + batch]), lib.from_numpy(Ys[i:i + batch])
-                opt.zero_grad()
-                loss_fn(m(xb), yb).backward()
-                opt.step()
+            step = sgd_step(lib, mlp(lib, weights), lr=lr, momentum=momentum)
+            for xb, yb in batches():
+                step(lib.from_numpy(xb), lib.from_numpy(yb))
         return run
 
     runs = [by_hand, by(ember), by(torch)]

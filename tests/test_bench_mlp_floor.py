@@ -23,14 +23,7 @@ def test_hand_written_step_trains_as_torch(floor, threads, widths, batch, moment
     rng = np.random.default_rng(2)
     weights = [((rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32), rng.standard_normal(o).astype(np.float32))
                for i, o in zip(widths[:-1], widths[1:])]
-    layers = []
-    for w, b in weights:
-        lin = torch.nn.Linear(w.shape[1], w.shape[0])
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(w))
-            lin.bias.copy_(torch.from_numpy(b))
-        layers += [lin, torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
+    model = floor.mlp(torch, weights)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=momentum)
     hand = floor.HandWrittenStep([(w.copy(), b.copy()) for w, b in weights], 0.05, momentum)
     for step in range(2):
